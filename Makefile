@@ -36,6 +36,7 @@ run: index
 	@echo "Index ready in index/current. Try: $(BIN)/assistant chunks --doc goyang-institute-2024 --kind contact"
 
 test: install-dev system-deps
+	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
 
 clean:

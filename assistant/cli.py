@@ -12,7 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 from tqdm import tqdm
 
-from assistant.index import IndexMissing, IndexStore, discover_files, index_is_fresh, ingest
+from assistant.index import (
+    IndexMissing,
+    IndexStore,
+    discover_files,
+    index_is_fresh,
+    ingest,
+)
 from assistant.settings import get_settings
 
 app = typer.Typer(help="Question answering with cited sources over Korean public-sector plan documents.",

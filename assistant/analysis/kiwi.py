@@ -14,7 +14,7 @@ _lock = threading.Lock()
 @lru_cache(maxsize=1)
 def get_kiwi() -> Kiwi:
     # model from the kiwipiepy-model package: nothing is downloaded
-    return Kiwi(num_workers=0)
+    return Kiwi()
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ Rules that keep chunks citable:
 from __future__ import annotations
 
 import bisect
-from itertools import zip_longest
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from assistant.analysis import count_tokens, split_sentences
 from assistant.chunking.chunk import Chunk, ChunkKind, make_chunk_id

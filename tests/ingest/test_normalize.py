@@ -1,7 +1,13 @@
 import pytest
 
 from assistant.ingest import UnreadableDocument
-from assistant.ingest.normalize import clean_line, decode_text, has_html, html_to_lines, join_spaced
+from assistant.ingest.normalize import (
+    clean_line,
+    decode_text,
+    has_html,
+    html_to_lines,
+    join_spaced,
+)
 
 # a cell of the Goyang pledge document (004), as converted
 PLEDGE_CELL = (

@@ -20,7 +20,14 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from assistant.ingest.elements import Element, Heading, Line, ListItem, TableElement, UnreadableDocument
+from assistant.ingest.elements import (
+    Element,
+    Heading,
+    Line,
+    ListItem,
+    TableElement,
+    UnreadableDocument,
+)
 from assistant.ingest.readers.hwpx import open_zip
 
 _P, _TBL = qn("w:p"), qn("w:tbl")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from assistant.ingest.elements import Element, Heading, Line, ListItem, TableElement, UnreadableDocument
+from assistant.ingest.elements import (
+    Element,
+    Heading,
+    Line,
+    ListItem,
+    TableElement,
+    UnreadableDocument,
+)
 from assistant.ingest.normalize import clean_line, decode_text, html_to_lines
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}

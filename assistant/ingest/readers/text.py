@@ -8,8 +8,20 @@ from __future__ import annotations
 
 import re
 
-from assistant.ingest.elements import Element, Heading, Line, TableElement, UnreadableDocument
-from assistant.ingest.normalize import clean_line, decode_text, has_html, html_to_lines, strip_markdown_inline
+from assistant.ingest.elements import (
+    Element,
+    Heading,
+    Line,
+    TableElement,
+    UnreadableDocument,
+)
+from assistant.ingest.normalize import (
+    clean_line,
+    decode_text,
+    has_html,
+    html_to_lines,
+    strip_markdown_inline,
+)
 from assistant.ingest.readers.html import fragment_elements
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
