@@ -28,7 +28,7 @@ from assistant.ingest.elements import (
     TableElement,
     UnreadableDocument,
 )
-from assistant.ingest.readers.hwpx import open_zip
+from assistant.ingest.readers.archive import open_zip
 
 _P, _TBL = qn("w:p"), qn("w:tbl")
 # Content controls and custom XML wrap ordinary paragraphs and tables; their content is body text.
