@@ -9,7 +9,6 @@ several namespace years (2011, 2016, ...) for the same vocabulary.
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
