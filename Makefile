@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test index install install-dev system-deps clean
+.PHONY: run test eval-gate index install install-dev system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,16 @@ index: install
 	$(BIN)/assistant ingest --if-stale --quiet
 
 run: index
-	@echo "Index ready in index/current. Try: $(BIN)/assistant chunks --doc goyang-institute-2024 --kind contact"
+	$(BIN)/assistant serve
 
 test: install-dev system-deps
 	$(BIN)/ruff check assistant tests
 	$(BIN)/python -m pytest
+	$(MAKE) eval-gate
+
+# The whole Q&A set, the assistant beside the baselines; fails when a figure drops below its floor.
+eval-gate: install-dev index
+	$(BIN)/assistant eval --quiet --gate eval/thresholds.toml --out eval/reports/latest
 
 clean:
 	rm -rf $(VENV) index/current index/.build-* index/.old-*

@@ -117,6 +117,114 @@ def documents_command() -> None:
     console.print(table)
 
 
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[Path, typer.Argument(help="Q&A set, JSONL or CSV")] = Path("eval/qa.jsonl"),
+    url: Annotated[str | None, typer.Option(help="evaluate a running server (e.g. http://127.0.0.1:8000)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N questions")] = None,
+    qtype: Annotated[str | None, typer.Option("--type", help="only questions of this type")] = None,
+    check: Annotated[bool, typer.Option("--check", help="only validate the Q&A set")] = False,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="also run the baseline systems")] = True,
+    out: Annotated[Path | None, typer.Option(help="report folder (default eval/reports/<time>/)")] = None,
+    gate: Annotated[Path | None, typer.Option(help="fail when a figure is below its floor in this TOML file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON report instead of Markdown")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Score the assistant (and baselines) on a Q&A set: retrieval, answers, citations, latency."""
+    import time as _time
+
+    from assistant.evaluation import QASetError, check_qa, run_evaluation
+    from assistant.evaluation.report import to_json, to_markdown, write_reports
+    from assistant.evaluation.runner import check_gate
+    from assistant.evaluation.systems import AssistantSystem, HttpSystem
+
+    settings = get_settings()
+    server = HttpSystem(url) if url else None
+    documents = _documents_for_eval(server)
+    items, problems = check_qa(qa_file, documents)
+    if problems:
+        err.print(escape(str(QASetError(qa_file, problems))))
+        raise typer.Exit(1)
+    if check:
+        _print_qa_counts(items)
+        console.print(f"[green]{qa_file}: {len(items)} questions, no problems[/green]")
+        return
+    if qtype:
+        items = [i for i in items if i.type == qtype]
+    items = items[:limit] if limit else items
+    if not items:
+        err.print("[red]No question left after --type/--limit.[/red]")
+        raise typer.Exit(2)
+
+    systems = [server] if server else [AssistantSystem(_load_assistant())]
+    if baselines:
+        from assistant.evaluation.baselines import build_baselines
+
+        with tqdm(unit="chunk", desc="embedding baseline chunks", disable=quiet, leave=False) as bar:
+            systems += build_baselines(documents, settings.embedding_cache, bar.update)
+    with tqdm(total=len(items) * len(systems), unit="q", desc="eval", disable=quiet, leave=False) as bar:
+        run = run_evaluation(items, systems, documents, str(qa_file), url or "in-process", bar.update)
+    out = out or Path("eval/reports") / _time.strftime("%Y%m%d-%H%M%S")
+    page = write_reports(run, out)
+    if as_json:
+        typer.echo(json.dumps(to_json(run), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(to_markdown(run))
+        typer.echo(f"HTML report: {page}")
+    if gate is not None:
+        below = check_gate(run, gate)
+        for message in below:
+            err.print(f"[red]gate: {escape(message)}[/red]")
+        if below:
+            raise typer.Exit(1)
+        console.print(f"[green]gate: every figure at or above its floor in {gate}[/green]")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="default: ASSISTANT_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: ASSISTANT_PORT")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from assistant.api import create_app
+
+    settings = get_settings()
+    _store()
+    host, port = host or settings.host, port or settings.port
+    console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _documents_for_eval(server) -> dict[str, str]:
+    if server is not None:
+        try:
+            return server.documents()
+        except Exception as exc:  # noqa: BLE001 - any failure: fall back to the local index, say so
+            err.print(f"[yellow]could not read documents from the server ({escape(str(exc))}); using the local index[/yellow]")
+    return {d["doc_id"]: d["text"] for d in _store().documents()}
+
+
+def _load_assistant():
+    from assistant.service import Assistant
+
+    _store()  # a clear message when the index is missing
+    return Assistant(get_settings())
+
+
+def _print_qa_counts(items) -> None:
+    from collections import Counter
+
+    for title, counts in (("type", Counter(i.type for i in items)), ("document", Counter(i.doc_label for i in items))):
+        table = Table(title=f"questions per {title}")
+        table.add_column(title)
+        table.add_column("questions", justify="right")
+        for name, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            table.add_row(escape(name), str(count))
+        console.print(table)
+
+
 def _store() -> IndexStore:
     store = IndexStore(get_settings().index_dir)
     if not store.exists():

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="folder of source documents")
     index_dir: Path = Field(PROJECT_ROOT / "index", description="folder the built index is written to")
+    cache_dir: Path | None = Field(None, description="embedding cache (default: <index_dir>/cache)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     top_k: int = Field(5, ge=1, le=100, description="hits retrieved per question")
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(380, ge=50, le=2000, description="Kiwi tokens per prose chunk at most")
     chunk_min_tokens: int = Field(60, ge=0, description="smaller sections are packed with their neighbours")
     max_file_mb: float = Field(50.0, gt=0, description="larger source files are skipped at ingest")
+
+    @property
+    def embedding_cache(self) -> Path:
+        return (self.cache_dir or self.index_dir / "cache") / "embeddings.sqlite"
 
 
 @lru_cache(maxsize=1)

@@ -21,3 +21,65 @@ def corpus_documents() -> dict[str, Document]:
 @pytest.fixture(scope="session")
 def corpus_chunks(corpus_documents) -> dict[str, list[Chunk]]:
     return {doc_id: chunk_document(doc) for doc_id, doc in corpus_documents.items()}
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory) -> Path:
+    """The real corpus ingested into a fresh index folder (what `make run` builds)."""
+    from assistant.index import ingest
+    from assistant.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("index")
+    report = ingest([CORPUS], Settings(index_dir=index_dir))
+    assert len(report.documents) == 5 and not report.skipped
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_documents) -> dict[str, str]:
+    return {doc_id: doc.text for doc_id, doc in corpus_documents.items()}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(corpus_index):
+    """A real `assistant serve` process on a free 127.0.0.1 port, over the corpus index."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index)}
+    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {process.stdout.read()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become healthy within 120 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

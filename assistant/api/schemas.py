@@ -1,0 +1,70 @@
+"""Request and response bodies of the HTTP API, apart from the logic that fills them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from assistant.answering.models import AnswerResponse, Citation
+from assistant.service import MAX_QUESTION_CHARS
+
+__all__ = ["AnswerResponse", "AskRequest", "Citation", "DocumentDetail", "DocumentSummary", "DocumentsResponse",
+           "Health", "SearchRequest", "SearchResponse", "SearchResult"]
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["학술행사 담당자 전화번호 알려줘"])
+    session_id: str | None = Field(default=None, max_length=200)
+    top_k: int | None = Field(default=None, ge=1, le=50)
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(default=10, ge=1, le=50)
+
+
+class SearchResult(BaseModel):
+    rank: int
+    doc: str
+    title: str
+    section: str
+    text: str = Field(description="verbatim quote of the source document")
+    score: float
+    chunk_id: str
+    kind: str
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    organization: str
+    year: str
+    source_format: str
+    chunks: int
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentSummary]
+
+
+class ChunkSpan(BaseModel):
+    chunk_id: str
+    start: int
+    end: int
+    section: str
+    kind: str
+
+
+class DocumentDetail(DocumentSummary):
+    text: str = Field(description="the normalized text that citations quote")
+    chunk_spans: list[ChunkSpan]
+
+
+class Health(BaseModel):
+    status: str
+    chunks: int
+    documents: int
+    retrieval: str

@@ -1,0 +1,67 @@
+"""Korean text -> index terms, the same way for documents and queries.
+
+Kiwi splits ``도시재생지원센터담당자전화번호`` and ``도시재생 지원센터 담당자 전화번호``
+into the same morphemes, so spacing does not matter.  Terms are the content morphemes
+(nouns, names, roots, verb and adjective stems, numbers, foreign words), plus each run
+of adjacent nouns joined back into its compound (``도시재생지원센터``) and its noun
+bigrams, so a compound written whole or in parts matches.  Serial numbers, phones and
+dates become one term with their spaces removed (``940 - 4230`` -> ``940-4230``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+
+from assistant.analysis import get_kiwi
+
+_NOUNS = {"NNG", "NNP", "NR", "SL", "SH", "XR"}
+_STEMS = {"VV", "VA"}
+_KEEP = _NOUNS | _STEMS | {"SN", "W_SERIAL", "W_URL", "W_EMAIL", "W_HASHTAG"}
+# question words and chat fillers carry no evidence
+_STOP = {"얼마", "언제", "누구", "무엇", "뭐", "어디", "어떻", "어느", "알리", "하", "되", "있", "없", "좀"}
+_MAX_COMPOUND = 4  # longer noun runs are phrases, not compounds: bigrams cover them
+_PHONE = re.compile(r"(?<!\d)(\d{2,4})\s*-\s*(\d{3,4})(?:\s*-\s*(\d{4}))?(?!\d)")
+_lock = threading.Lock()
+
+
+def _normalize(text: str) -> str:
+    # phones written with spaces ("☎ 940 - 4230") become one serial Kiwi keeps whole
+    return _PHONE.sub(lambda m: "-".join(g for g in m.groups() if g), text)
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms of ``text`` (order kept, duplicates kept: BM25 counts them)."""
+    if not text.strip():
+        return []
+    with _lock:
+        tokens = get_kiwi().tokenize(_normalize(text))
+    terms: list[str] = []
+    run: list[str] = []  # nouns in a row, spaces or not: "도시재생 지원센터" is one compound
+
+    def close_run() -> None:
+        if 1 < len(run) <= _MAX_COMPOUND:
+            terms.append("".join(run))
+        if len(run) > 1:
+            terms.extend(a + b for a, b in zip(run, run[1:], strict=False))
+        run.clear()
+
+    for token in tokens:
+        tag = token.tag.split("-")[0]  # "VV-R" -> "VV"
+        form = token.form
+        if tag in _NOUNS:
+            run.append(form)
+        else:
+            close_run()
+        if tag not in _KEEP or form in _STOP:
+            continue
+        if tag.startswith("W_") or tag == "SN":
+            form = re.sub(r"\s+", "", form).rstrip(".")
+        terms.append(form.lower())
+    close_run()
+    return terms
+
+
+def analyze_many(texts: Iterable[str]) -> list[list[str]]:
+    return [analyze(text) for text in texts]

