@@ -164,7 +164,7 @@ def _html(run: EvalRun) -> str:
 <html lang="ko"><head><meta charset="utf-8"><title>Evaluation report</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; }} table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }} th {{ background: #f3f3f3; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; white-space: pre-wrap; }} th {{ background: #f3f3f3; }}
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>Evaluation report</h1>

@@ -41,7 +41,7 @@ def test_url_mode_against_nothing_reports_errors_not_a_crash(corpus_index, tmp_p
 
 def test_reports_with_baselines_plots_and_escaped_failures(corpus_index, tmp_path):
     out = tmp_path / "report"
-    result = run_eval(corpus_index, "--type", "contact", "--out", str(out))
+    result = run_eval(corpus_index, "--out", str(out))
     assert result.returncode == 0, result.stderr
     markdown = result.stdout
     for system in ("assistant", "bm25-whitespace", "bm25-kiwi", "dense-e5"):
