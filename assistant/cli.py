@@ -19,6 +19,7 @@ from assistant.index import (
     index_is_fresh,
     ingest,
 )
+from assistant.retrieval.embedders import EmbedderUnavailable
 from assistant.settings import get_settings
 
 app = typer.Typer(help="Question answering with cited sources over Korean public-sector plan documents.",
@@ -32,16 +33,24 @@ def ingest_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (default: the corpus folder)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     if_stale: Annotated[bool, typer.Option("--if-stale", help="do nothing when the index matches the files")] = False,
+    lexical_only: Annotated[bool, typer.Option("--lexical-only", help="skip the embeddings (BM25 only)")] = False,
 ) -> None:
-    """Parse the documents into chunks and write the index."""
+    """Parse the documents into chunks, index them (BM25, embeddings + FAISS) and write the index."""
     settings = get_settings()
     targets = paths or [settings.corpus_dir]
-    if if_stale and index_is_fresh(targets, settings):
+    if if_stale and index_is_fresh(targets, settings, lexical_only):
         console.print(f"index is up to date: {settings.index_dir / 'current'}")
         return
     files, _ = discover_files(targets)
-    with tqdm(total=len(files), unit="file", desc="ingest", disable=quiet, leave=False) as bar:
-        report = ingest(targets, settings, on_progress=lambda path: (bar.set_postfix_str(path.name), bar.update()))
+    with (tqdm(total=len(files), unit="file", desc="parse", disable=quiet, leave=False) as files_bar,
+          tqdm(unit="chunk", desc="embed", disable=quiet, leave=False) as embed_bar):
+        try:
+            report = ingest(targets, settings, on_progress=lambda path: (files_bar.set_postfix_str(path.name),
+                                                                         files_bar.update()),
+                            on_embedded=embed_bar.update, lexical_only=lexical_only)
+        except (EmbedderUnavailable, OSError) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]\nThe previous index, if any, is unchanged.")
+            raise typer.Exit(1) from None
 
     table = Table(title=f"Indexed {len(report.documents)} documents, {report.chunk_count} chunks")
     for column in ("document", "format", "blocks", "chunks", "prose", "table", "contact"):
@@ -60,11 +69,42 @@ def ingest_command(
         console.print(skipped)
     else:
         console.print("Skipped 0 files")
-    console.print(f"index: {settings.index_dir / 'current'}  time: " +
-                  ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds.items()))
     if not report.documents:
         err.print("[red]No document could be indexed; the previous index, if any, is unchanged.[/red]")
         raise typer.Exit(1)
+    if not lexical_only:
+        console.print(f"embeddings: {report.embedded} computed, {report.embeddings_reused} from the cache")
+    console.print(f"index: {settings.index_dir / 'current'}  time: " +
+                  ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds.items()))
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="what to look for, as a user would type it")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="hits to show")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Ranked evidence for a query: document, section, quote, and each retriever's rank."""
+    from assistant.service import Assistant, QuestionError
+
+    try:
+        hits = Assistant(get_settings()).search(query, k)
+    except QuestionError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps([{"rank": h.rank, "doc": h.chunk.doc_id, "title": h.chunk.doc_title,
+                                "section": h.chunk.section, "kind": h.chunk.kind.value, "text": h.chunk.quote,
+                                "score": h.score, "ranks": h.ranks, "chunk_id": h.chunk.chunk_id} for h in hits],
+                              ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        ranks = ", ".join(f"{name} #{rank}" for name, rank in hit.ranks.items())
+        console.rule(f"[bold]{hit.rank}. {escape(hit.chunk.doc_title)}[/bold] · {hit.chunk.kind.value} · {ranks}")
+        console.print(f"[cyan]{escape(hit.chunk.section or '(before the first heading)')}[/cyan]")
+        console.print(escape(hit.chunk.quote))
+    if not hits:
+        console.print("no match")
 
 
 @app.command("chunks")

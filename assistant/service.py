@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 from assistant.answering import AnswerResponse, answer_from_hits
-from assistant.index import IndexStore
-from assistant.retrieval import Hit, LexicalRetriever
+from assistant.index import IndexStore, load_retriever
+from assistant.retrieval import Hit
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
@@ -23,9 +23,9 @@ class Assistant:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         store = IndexStore(self.settings.index_dir)
-        self.chunks = store.chunks()
         self.documents = {d["doc_id"]: d for d in store.documents()}
-        self.retriever = LexicalRetriever(self.chunks)
+        self.retriever = load_retriever(store, self.settings)
+        self.chunks = self.retriever.chunks
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(check_question(query), k or self.settings.top_k)

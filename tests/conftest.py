@@ -30,7 +30,8 @@ def corpus_index(tmp_path_factory) -> Path:
     from assistant.settings import Settings
 
     index_dir = tmp_path_factory.mktemp("index")
-    report = ingest([CORPUS], Settings(index_dir=index_dir))
+    # the embedding cache is the project's: the corpus is embedded once for the tests and `make run`
+    report = ingest([CORPUS], Settings(index_dir=index_dir, cache_dir=ROOT / "index" / "cache"))
     assert len(report.documents) == 5 and not report.skipped
     return index_dir
 

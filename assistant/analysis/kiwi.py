@@ -48,3 +48,9 @@ def count_tokens(text: str) -> int:
         return 0
     with _lock:
         return len(get_kiwi().tokenize(text))
+
+
+def tokenize(text: str) -> list:
+    """Kiwi tokens of ``text`` (serialised: one analyser is shared by all threads)."""
+    with _lock:
+        return get_kiwi().tokenize(text)

@@ -19,6 +19,8 @@ from assistant.chunking.chunk import Chunk, ChunkKind, make_chunk_id
 from assistant.ingest.document import Block, BlockKind, Document
 from assistant.ingest.normalize import join_spaced
 
+CONTACT_TERMS = "연락처 담당자 전화번호"
+
 
 @dataclass
 class _Unit:
@@ -74,6 +76,7 @@ def _sections(doc: Document) -> list[_Section]:
     current: _Section | None = None
     span_headings: list[Block] = []  # headings since the last contact: the one it closes is among them
     span_paragraph = ""
+    span_blocks = 0  # blocks since the last contact: a program's purpose line comes within the first few
     last_contact_path: tuple[str, ...] | None = None
     for block in doc.blocks:
         if block.kind is BlockKind.CONTACT:
@@ -86,8 +89,8 @@ def _sections(doc: Document) -> list[_Section]:
                 path = last_contact_path if last_contact_path is not None else block.path
                 context = (span_paragraph,) if span_paragraph else ()
             unit = _Unit(block.start, block.end, count_tokens(block.text), ChunkKind.CONTACT)
-            sections.append(_Section(path, [unit], context or ("연락처",)))
-            current, span_headings, span_paragraph, last_contact_path = None, [], "", path
+            sections.append(_Section(path, [unit], context))
+            current, span_headings, span_paragraph, span_blocks, last_contact_path = None, [], "", 0, path
             continue
         if block.kind is BlockKind.HEADING:
             span_headings.append(block)
@@ -96,8 +99,9 @@ def _sections(doc: Document) -> list[_Section]:
         elif current is None:
             current = _Section(block.path, [])
             sections.append(current)
-        if last_contact_path is not None and not span_headings and not current.units and not span_paragraph:
-            if block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM) and len(block.text) > 20:
+        span_blocks += 1
+        if not span_paragraph and span_blocks <= 3 and block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM):
+            if len(block.text) > 20:
                 span_paragraph = block.text[:200]  # the purpose line that opens the next program
         current.units.extend(_units(doc, block))
     return [s for s in sections if s.units]
@@ -160,8 +164,12 @@ def _make_chunk(
 ) -> Chunk:
     start, end = units[0].start, units[-1].end
     quote = doc.text[start:end]
-    lines = [" > ".join(path)] if path else []
+    lines = [doc.organization] if doc.organization else []
+    if path:
+        lines.append(" > ".join(path))
     lines.extend(context)
+    if kind is ChunkKind.CONTACT:
+        lines.append(CONTACT_TERMS)  # people ask for "담당자 전화번호"; the line itself says "연락처 ... ☎"
     for unit in units:
         lines.append(join_spaced(_unit_text(doc, unit), names=kind is ChunkKind.CONTACT))
     return Chunk(

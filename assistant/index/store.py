@@ -1,30 +1,42 @@
-"""The built index on disk, written atomically.
+"""The built index on disk, written atomically, and loading it back.
 
-Layout: ``<index_dir>/current/`` holds ``manifest.json``, ``documents.jsonl`` (metadata and
-normalized text) and ``chunks.jsonl``.  A build writes a sibling temporary folder and
-swaps it in with renames, so a crash mid-build leaves the previous index as it was.
+Layout of ``<index_dir>/current/``: ``manifest.json`` (format version, embedder, chunk
+count, each document's content hash, the sources and settings it was built from),
+``documents.jsonl`` (metadata and normalized text), ``chunks.jsonl``, ``bm25/`` and
+``bigrams/`` (bm25s), ``dense.faiss`` (absent in a lexical-only index).
+
+A build writes everything into a staging folder beside ``current/`` and swaps it in with
+renames at the very end, so a crash or Ctrl-C mid-build leaves the previous index as it
+was; staging folders of dead builds are removed by the next one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from assistant.chunking import Chunk
 from assistant.ingest import Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "current"
+_STAGING = re.compile(r"^\.(?:build|old)-(\d+)-")
 
 
 class IndexMissing(FileNotFoundError):
     """No built index: the message tells the user what to run."""
+
+
+class IndexMismatch(RuntimeError):
+    """An index that this configuration must not use (other embedder, other format)."""
 
 
 class IndexStore:
@@ -35,22 +47,16 @@ class IndexStore:
     def exists(self) -> bool:
         return (self.path / "manifest.json").is_file()
 
-    def write(self, documents: Iterable[Document], chunks: Iterable[Chunk], extra: dict[str, Any] | None = None) -> None:
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A folder to build the next index in; it becomes ``current/`` when the block ends normally."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".build-", dir=self.index_dir))
+        self._remove_dead_staging()
+        staging = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=self.index_dir))
         try:
-            docs = list(documents)
-            chunk_list = list(chunks)
-            _write_jsonl(staging / "documents.jsonl", (_document_record(d) for d in docs))
-            _write_jsonl(staging / "chunks.jsonl", (c.to_dict() for c in chunk_list))
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "documents": {d.doc_id: {"content_hash": d.content_hash, "path": d.path} for d in docs},
-                "chunk_count": len(chunk_list),
-                **(extra or {}),
-            }
-            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            yield staging
+            if not (staging / "manifest.json").is_file():
+                raise RuntimeError("build finished without a manifest")
             self._swap_in(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -65,13 +71,17 @@ class IndexStore:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
+    def _remove_dead_staging(self) -> None:
+        for entry in self.index_dir.iterdir():
+            match = _STAGING.match(entry.name)
+            if match and entry.is_dir() and not _alive(int(match.group(1))):
+                shutil.rmtree(entry, ignore_errors=True)
+
     def is_fresh(self, sources: dict[str, str], settings_key: dict[str, Any]) -> bool:
         """True when the index was built from exactly these files (by content hash) with these settings."""
-        if not self.exists():
-            return False
         try:
             manifest = self.manifest()
-        except (OSError, ValueError):
+        except (IndexMissing, OSError, ValueError):
             return False
         return (
             manifest.get("format_version") == FORMAT_VERSION
@@ -85,18 +95,18 @@ class IndexStore:
 
     def chunks(self) -> list[Chunk]:
         self._require()
-        return [Chunk.from_dict(r) for r in _read_jsonl(self.path / "chunks.jsonl")]
+        return [Chunk.from_dict(r) for r in read_jsonl(self.path / "chunks.jsonl")]
 
     def documents(self) -> list[dict[str, Any]]:
         self._require()
-        return list(_read_jsonl(self.path / "documents.jsonl"))
+        return list(read_jsonl(self.path / "documents.jsonl"))
 
     def _require(self) -> None:
         if not self.exists():
             raise IndexMissing(f"no index in {self.index_dir}: run 'assistant ingest' first")
 
 
-def _document_record(doc: Document) -> dict[str, Any]:
+def document_record(doc: Document) -> dict[str, Any]:
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
@@ -110,7 +120,7 @@ def _document_record(doc: Document) -> dict[str, Any]:
     }
 
 
-def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -118,8 +128,20 @@ def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
         os.fsync(handle.fileno())
 
 
-def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+def read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

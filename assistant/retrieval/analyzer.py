@@ -11,10 +11,9 @@ dates become one term with their spaces removed (``940 - 4230`` -> ``940-4230``)
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 
-from assistant.analysis import get_kiwi
+from assistant.analysis import tokenize
 
 _NOUNS = {"NNG", "NNP", "NR", "SL", "SH", "XR"}
 _STEMS = {"VV", "VA"}
@@ -23,7 +22,6 @@ _KEEP = _NOUNS | _STEMS | {"SN", "W_SERIAL", "W_URL", "W_EMAIL", "W_HASHTAG"}
 _STOP = {"얼마", "언제", "누구", "무엇", "뭐", "어디", "어떻", "어느", "알리", "하", "되", "있", "없", "좀"}
 _MAX_COMPOUND = 4  # longer noun runs are phrases, not compounds: bigrams cover them
 _PHONE = re.compile(r"(?<!\d)(\d{2,4})\s*-\s*(\d{3,4})(?:\s*-\s*(\d{4}))?(?!\d)")
-_lock = threading.Lock()
 
 
 def _normalize(text: str) -> str:
@@ -35,8 +33,7 @@ def analyze(text: str) -> list[str]:
     """Index terms of ``text`` (order kept, duplicates kept: BM25 counts them)."""
     if not text.strip():
         return []
-    with _lock:
-        tokens = get_kiwi().tokenize(_normalize(text))
+    tokens = tokenize(_normalize(text))
     terms: list[str] = []
     run: list[str] = []  # nouns in a row, spaces or not: "도시재생 지원센터" is one compound
 
@@ -65,3 +62,12 @@ def analyze(text: str) -> list[str]:
 
 def analyze_many(texts: Iterable[str]) -> list[list[str]]:
     return [analyze(text) for text in texts]
+
+
+_NOT_WORD = re.compile(r"[\s\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of the text without spaces or punctuation: typo-tolerant terms."""
+    flat = _NOT_WORD.sub("", _normalize(text).lower())
+    return [flat[i:i + 2] for i in range(len(flat) - 1)]

