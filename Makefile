@@ -15,7 +15,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) -e .
 	touch $@
 
+# torch is pinned to the CPU build on this machine's disk before sentence-transformers asks for it
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) torch==2.13.0
 	$(PIP) -e '.[dev]'
 	touch $@
 

@@ -54,3 +54,13 @@ def tokenize(text: str) -> list:
     """Kiwi tokens of ``text`` (serialised: one analyser is shared by all threads)."""
     with _lock:
         return get_kiwi().tokenize(text)
+
+
+def respace(text: str) -> str:
+    """The text with Kiwi's own spacing, whatever spacing it came with.
+
+    ``도시재생지원센터담당자전화번호`` and ``도시재생 지원센터 담당자 전화번호`` both become
+    ``도시 재생 지원 센터 담당자 전화번호``, so a query embeds the same however it was typed.
+    """
+    with _lock:
+        return get_kiwi().space(text, reset_whitespace=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from assistant.analysis import tokenize
 
 _NOUNS = {"NNG", "NNP", "NR", "SL", "SH", "XR"}
+_RUN = _NOUNS | {"NNB"}  # bound nouns join compounds (개원+일, 2+명) but are no terms alone
 _STEMS = {"VV", "VA"}
 _KEEP = _NOUNS | _STEMS | {"SN", "W_SERIAL", "W_URL", "W_EMAIL", "W_HASHTAG"}
 # question words and chat fillers carry no evidence
@@ -38,8 +39,8 @@ def analyze(text: str) -> list[str]:
     run: list[str] = []  # nouns in a row, spaces or not: "도시재생 지원센터" is one compound
 
     def close_run() -> None:
-        if 1 < len(run) <= _MAX_COMPOUND:
-            terms.append("".join(run))
+        if 2 < len(run) <= _MAX_COMPOUND:
+            terms.append("".join(run))  # a pair is already its own bigram below
         if len(run) > 1:
             terms.extend(a + b for a, b in zip(run, run[1:], strict=False))
         run.clear()
@@ -47,7 +48,7 @@ def analyze(text: str) -> list[str]:
     for token in tokens:
         tag = token.tag.split("-")[0]  # "VV-R" -> "VV"
         form = token.form
-        if tag in _NOUNS:
+        if tag in _RUN:
             run.append(form)
         else:
             close_run()

@@ -124,7 +124,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise EmbedderUnavailable(
-                "the sentence-transformers backend needs the 'st' extra: pip install -e '.[st]' torch==2.13.0"
+                f"the embedder st:{name_or_path} needs the sentence-transformers backend: "
+                "pip install torch==2.13.0 -e '.[st]'"
             ) from exc
         try:
             self._model = SentenceTransformer(name_or_path, device=device, local_files_only=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.analysis import tokenize
+from assistant.analysis import respace, tokenize
 from assistant.chunking import Chunk
 from assistant.retrieval.dense import DenseIndex
 from assistant.retrieval.embedders import Embedder
@@ -70,7 +70,7 @@ class HybridRetriever:
             "bigram": self.bigrams.search(query, s.candidates),
         }
         if self.dense is not None:
-            vector = self.embedder.embed_queries([query])[0]
+            vector = self.embedder.embed_queries([respace(query)])[0]  # spacing-independent, like the terms
             rankings["dense"] = self.dense.search(vector, s.candidates)
         fused: dict[int, float] = {}
         for ranking, weight in zip(rankings.values(), s.weights, strict=False):
