@@ -13,10 +13,9 @@ from typing import Any
 
 from assistant import __version__
 from assistant.chunking import Chunk, chunk_document
-from assistant.index.store import FORMAT_VERSION, IndexStore, document_record, write_jsonl
+from assistant.index.store import FORMAT_VERSION, IndexStore, document_record, read_jsonl, write_jsonl
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
-    Document,
     DocumentInfo,
     ManifestError,
     UnreadableDocument,
@@ -113,6 +112,15 @@ def index_is_fresh(paths: list[Path], settings: Settings, lexical_only: bool = F
     return IndexStore(settings.index_dir).is_fresh(source_hashes(files), settings_key(settings, lexical_only))
 
 
+@dataclass
+class _Built:
+    """One document ready for the index: its record, chunks and their BM25 terms (None: not analyzed yet)."""
+
+    record: dict[str, Any]
+    chunks: list[Chunk]
+    terms: list[list[str]] | None = None
+
+
 def ingest(
     paths: list[Path],
     settings: Settings,
@@ -120,22 +128,29 @@ def ingest(
     on_embedded: Callable[[int], None] | None = None,
     lexical_only: bool = False,
 ) -> IngestReport:
-    """Parse, chunk, index and embed; the new index replaces the old one only when all succeeded."""
+    """Parse, chunk, index and embed; the new index replaces the old one only when all succeeded.
+
+    A file whose bytes (and manifest entry) are unchanged since the last build is not parsed
+    again: its chunks and terms come from the previous index, its vectors from the cache.
+    """
     report = IngestReport()
     started = time.perf_counter()
     files, report.skipped = discover_files(paths)
-    documents, chunks = _load_and_chunk(files, settings, report, on_progress)
+    store = IndexStore(settings.index_dir)
+    built = _load_and_chunk(files, settings, report, on_progress, _previous_build(store, settings))
     report.seconds["parse"] = round(time.perf_counter() - started, 3)
-    if not documents:
+    if not built:
         report.seconds["total"] = round(time.perf_counter() - started, 3)
         return report
-    store = IndexStore(settings.index_dir)
+    chunks = [chunk for entry in built for chunk in entry.chunks]
     with store.staging() as stage:
-        write_jsonl(stage / "documents.jsonl", (document_record(d) for d in documents))
+        write_jsonl(stage / "documents.jsonl", (entry.record for entry in built))
         write_jsonl(stage / "chunks.jsonl", (c.to_dict() for c in chunks))
         t0 = time.perf_counter()
+        terms = [t for entry in built for t in (entry.terms or [analyze(c.search_text) for c in entry.chunks])]
+        write_jsonl(stage / "terms.jsonl", ({"terms": t} for t in terms))
         texts = [c.search_text for c in chunks]
-        BM25Index.build(texts, analyze).save(stage / "bm25")
+        BM25Index.from_terms(terms, analyze).save(stage / "bm25")
         BM25Index.build(texts, char_bigrams).save(stage / "bigrams")
         report.seconds["lexical"] = round(time.perf_counter() - t0, 3)
         embedder_info = None
@@ -154,7 +169,8 @@ def ingest(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "embedder": embedder_info,
             "chunk_count": len(chunks),
-            "documents": {d.doc_id: {"content_hash": d.content_hash, "path": d.path} for d in documents},
+            "documents": {e.record["doc_id"]: {"content_hash": e.record["content_hash"], "path": e.record["path"]}
+                          for e in built},
             "sources": source_hashes(files),
             "settings": settings_key(settings, lexical_only),
         }
@@ -163,38 +179,87 @@ def ingest(
     return report
 
 
+def _previous_build(store: IndexStore, settings: Settings) -> dict[str, _Built]:
+    """What the last build made of each file, by file key, if it chunked with these settings."""
+    try:
+        manifest = store.manifest()
+        previous_key = {k: v for k, v in manifest.get("settings", {}).items() if k != "embedder"}
+        current_key = {k: v for k, v in settings_key(settings).items() if k != "embedder"}
+        if manifest.get("format_version") != FORMAT_VERSION or previous_key != current_key:
+            return {}
+        chunks = store.chunks()
+        terms = [r["terms"] for r in read_jsonl(store.path / "terms.jsonl")]
+        if len(terms) != len(chunks):
+            return {}
+        by_doc: dict[str, _Built] = {}
+        for record in store.documents():
+            if record.get("source_key"):
+                by_doc[record["doc_id"]] = _Built(record, [], [])
+        for chunk, chunk_terms in zip(chunks, terms, strict=True):
+            if chunk.doc_id in by_doc:
+                by_doc[chunk.doc_id].chunks.append(chunk)
+                by_doc[chunk.doc_id].terms.append(chunk_terms)
+        return {entry.record["source_key"]: entry for entry in by_doc.values()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # an unreadable previous index is simply not reused
+
+
+def _source_key(path: Path) -> str:
+    """The file's bytes and its manifest entry's folder manifest: what a document's chunks depend on."""
+    digest = hashlib.sha256(path.read_bytes())
+    manifest = path.parent / MANIFEST_NAME
+    if manifest.exists():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()[:24]
+
+
 def _load_and_chunk(
-    files: list[Path], settings: Settings, report: IngestReport, on_progress: Callable[[Path], None] | None
-) -> tuple[list[Document], list[Chunk]]:
+    files: list[Path],
+    settings: Settings,
+    report: IngestReport,
+    on_progress: Callable[[Path], None] | None,
+    previous: dict[str, _Built],
+) -> list[_Built]:
     manifests: dict[Path, dict[str, DocumentInfo]] = {}
-    documents: list[Document] = []
-    chunks: list[Chunk] = []
+    built: list[_Built] = []
     seen_ids: Counter[str] = Counter()
     for path in files:
         try:
-            info = _manifest_for(path.parent, manifests).get(path.name)
-            doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20))
-            seen_ids[doc.doc_id] += 1
-            if seen_ids[doc.doc_id] > 1:  # two files with the same name in different folders
-                doc.doc_id = f"{doc.doc_id}-{seen_ids[doc.doc_id]}"
-            doc_chunks = chunk_document(doc, settings.chunk_max_tokens, settings.chunk_min_tokens)
+            key = _source_key(path)
+            entry = previous.get(key)
+            if entry is None:
+                entry = _parse(path, key, settings, manifests)
+            doc_id = entry.record["doc_id"]
+            seen_ids[doc_id] += 1
+            if seen_ids[doc_id] > 1:  # two files with the same name in different folders
+                entry = _parse(path, key, settings, manifests, doc_id=f"{doc_id}-{seen_ids[doc_id]}")
         except (UnreadableDocument, ManifestError) as exc:
             report.skipped.append(SkippedFile(str(path), str(exc)))
+        except OSError as exc:
+            report.skipped.append(SkippedFile(str(path), f"cannot read file: {exc.strerror or exc}"))
         except RecursionError:
             report.skipped.append(SkippedFile(str(path), "document nesting too deep to parse"))
         else:
-            if not doc_chunks:
+            if not entry.chunks:
                 report.skipped.append(SkippedFile(str(path), "no text to index"))
             else:
-                documents.append(doc)
-                chunks.extend(doc_chunks)
+                built.append(entry)
                 report.documents.append(DocumentReport(
-                    doc.doc_id, doc.title, str(path), doc.source_format, len(doc.blocks), len(doc_chunks),
-                    dict(Counter(c.kind.value for c in doc_chunks)),
+                    entry.record["doc_id"], entry.record["title"], str(path), entry.record["source_format"],
+                    entry.record["blocks"], len(entry.chunks), dict(Counter(c.kind.value for c in entry.chunks)),
                 ))
         if on_progress is not None:
             on_progress(path)
-    return documents, chunks
+    return built
+
+
+def _parse(path: Path, key: str, settings: Settings, manifests: dict, doc_id: str | None = None) -> _Built:
+    info = _manifest_for(path.parent, manifests).get(path.name)
+    doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20))
+    if doc_id is not None:
+        doc.doc_id = doc_id
+    chunks = chunk_document(doc, settings.chunk_max_tokens, settings.chunk_min_tokens)
+    return _Built(document_record(doc) | {"source_key": key}, chunks)
 
 
 def _manifest_for(folder: Path, cache: dict[Path, dict[str, DocumentInfo]]) -> dict[str, DocumentInfo]:

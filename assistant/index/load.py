@@ -26,7 +26,7 @@ def load_retriever(store: IndexStore, settings: Settings, dense: bool = True) ->
             f"is {settings.embedder!r} ({configured!r}): run 'assistant ingest' to rebuild, or set the embedder back"
         )
     chunks = store.chunks()
-    bm25 = BM25Index.load(store.path / "bm25", len(chunks), analyze)
+    bm25 = BM25Index.load(store.path / "bm25", len(chunks), analyze)  # built from stored terms, queried via analyze
     bigrams = BM25Index.load(store.path / "bigrams", len(chunks), char_bigrams)
     dense_index = embedder = None
     if dense and built_with is not None and (store.path / "dense.faiss").is_file():

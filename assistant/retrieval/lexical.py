@@ -26,10 +26,16 @@ class BM25Index:
         self.vocabulary = set(model.vocab_dict)
 
     @classmethod
-    def build(cls, texts: list[str], analyzer: Callable[[str], list[str]], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+    def build(cls, texts: list[str], analyzer: Callable[[str], list[str]]) -> BM25Index:
+        return cls.from_terms([analyzer(text) for text in texts], analyzer)
+
+    @classmethod
+    def from_terms(cls, terms: list[list[str]], analyzer: Callable[[str], list[str]], k1: float = 1.2,
+                   b: float = 0.75) -> BM25Index:
+        """From terms analyzed before (a previous build's); ``analyzer`` is what queries go through."""
         model = bm25s.BM25(k1=k1, b=b)
-        model.index([analyzer(text) or [_EMPTY] for text in texts], show_progress=False)
-        return cls(model, len(texts), analyzer)
+        model.index([t or [_EMPTY] for t in terms], show_progress=False)
+        return cls(model, len(terms), analyzer)
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), show_progress=False)
