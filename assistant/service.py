@@ -26,6 +26,7 @@ class Assistant:
         self.documents = {d["doc_id"]: d for d in store.documents()}
         self.retriever = load_retriever(store, self.settings)
         self.chunks = self.retriever.chunks
+        self.retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(check_question(query), k or self.settings.top_k)

@@ -35,7 +35,7 @@ _NAME = re.compile(r"^[가-힣]{3}$")
 @dataclass
 class FusionSettings:
     rrf_k: int = 60
-    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # kiwi bm25, char bigrams, dense
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.5)  # kiwi bm25, char bigrams, dense
     candidates: int = 50  # per retriever
     exact_boost: float = 1.0  # in units of a first-rank vote
     diversity_at: int = 4  # 0 disables
