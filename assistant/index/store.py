@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chunking import Chunk
+from assistant.facts import ContactRecord
 from assistant.ingest import Document
 
 FORMAT_VERSION = 2
@@ -96,6 +97,11 @@ class IndexStore:
     def chunks(self) -> list[Chunk]:
         self._require()
         return [Chunk.from_dict(r) for r in read_jsonl(self.path / "chunks.jsonl")]
+
+    def contacts(self) -> list[ContactRecord]:
+        self._require()
+        path = self.path / "contacts.jsonl"
+        return [ContactRecord(**r) for r in read_jsonl(path)] if path.exists() else []
 
     def documents(self) -> list[dict[str, Any]]:
         self._require()
