@@ -8,6 +8,10 @@ from __future__ import annotations
 import time
 
 from assistant.answering import AnswerResponse, answer_from_hits
+from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
+from assistant.answering.extractive import abstain
+from assistant.answering.guard import unsupported_numbers
+from assistant.answering.intent import Intent, classify
 from assistant.index import IndexStore, load_retriever
 from assistant.retrieval import Hit
 from assistant.settings import Settings, get_settings
@@ -24,8 +28,13 @@ class Assistant:
         self.settings = settings or get_settings()
         store = IndexStore(self.settings.index_dir)
         self.documents = {d["doc_id"]: d for d in store.documents()}
+        self.contacts: dict[str, list] = {}
+        for record in store.contacts():
+            self.contacts.setdefault(record.chunk_id, []).append(record)
         self.retriever = load_retriever(store, self.settings)
         self.chunks = self.retriever.chunks
+        self.chunks_by_id = {c.chunk_id: c for c in self.chunks}
+        self.served_by = contact_spans(self.chunks)
         self.retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
@@ -33,9 +42,17 @@ class Assistant:
 
     def ask(self, question: str) -> AnswerResponse:
         started = time.perf_counter()
-        hits = self.search(question, k=max(self.settings.top_k, 3))
+        intent = classify(check_question(question))
+        hits = self.search(question, k=max(self.settings.top_k, 5))
         retrieved = time.perf_counter()
-        response = answer_from_hits(hits)
+        response = None
+        if intent is Intent.CONTACT:
+            response = answer_contact(question, hits, self.contacts, self.served_by, self.chunks_by_id)
+            if response is None and wants_phone(question):
+                response = abstain(hits)  # a phone number was asked for; no page about this has one
+        if response is None or unsupported_numbers(response.answer, (c.text for c in response.citations)):
+            response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
+        response.intent = intent.value
         response.timing_ms = {
             "retrieve": round((retrieved - started) * 1000, 2),
             "compose": round((time.perf_counter() - retrieved) * 1000, 2),

@@ -21,4 +21,5 @@ class AnswerResponse(BaseModel):
     intent: str = "general"
     citations: list[Citation] = Field(default_factory=list)
     facts: list[dict] = Field(default_factory=list)
+    suggestions: list[str] = Field(default_factory=list, description="nearest sections, when abstaining")
     timing_ms: dict[str, float] = Field(default_factory=dict)

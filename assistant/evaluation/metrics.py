@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answering.guard import unsupported_numbers
 from assistant.evaluation.qa import QAItem
 
 HIT_KS = (1, 3, 5, 10)
 _WHITESPACE = re.compile(r"\s+")
-_DIGIT_RUN = re.compile(r"\d{3,}")
 
 
 def squash(text: str) -> str:
@@ -73,13 +73,6 @@ def first_full_hit(retrieved: list[str], keys: list[str], max_k: int = 10) -> in
 def contains_all(text: str, keys: Iterable[str]) -> bool:
     flat = squash(text)
     return all(squash(k) in flat for k in keys)
-
-
-def unsupported_numbers(answer: str, quotes: Iterable[str]) -> list[str]:
-    """Digit runs of 3+ in the answer that no cited quote contains (citation markers are 1-2 digits)."""
-    joined = " ".join(quotes)
-    flat = squash(joined)
-    return [run for run in _DIGIT_RUN.findall(answer) if run not in joined and run not in flat]
 
 
 def score(item: QAItem, observation: Observation, documents: dict[str, str]) -> Scored:

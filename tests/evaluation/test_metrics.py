@@ -5,6 +5,7 @@ import random
 import pytest
 from ranx import Qrels, Run, evaluate
 
+from assistant.answering.guard import unsupported_numbers
 from assistant.evaluation.metrics import (
     CitationOut,
     Observation,
@@ -12,7 +13,6 @@ from assistant.evaluation.metrics import (
     first_full_hit,
     score,
     summarize,
-    unsupported_numbers,
 )
 from assistant.evaluation.qa import QAItem
 
