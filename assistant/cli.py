@@ -107,6 +107,54 @@ def search_command(
         console.print("no match")
 
 
+@app.command("ask")
+def ask_command(
+    question: Annotated[str, typer.Argument(help="the question, as a citizen or staff member would type it")],
+    as_json: Annotated[bool, typer.Option("--json", help="the answer object the HTTP API returns")] = False,
+) -> None:
+    """Answer a question with numbered citations that quote the documents."""
+    from assistant.service import Assistant, QuestionError
+
+    try:
+        response = Assistant(get_settings()).ask(question)
+    except QuestionError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+        return
+    console.print(escape(response.answer))
+    for citation in response.citations:
+        console.rule(f"[{citation.n}] {escape(citation.title)} · {escape(citation.section)}", align="left")
+        console.print(f"[dim]{escape(citation.text)}[/dim]")
+    if response.suggestions:
+        console.print("가까운 내용: " + escape(" · ".join(response.suggestions)))
+
+
+@app.command("contacts")
+def contacts_command(
+    query: Annotated[str | None, typer.Argument(help="program, unit, person or phone (default: all)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """The contact directory extracted from the documents: program, role, name, phone, source."""
+    records = _store().contacts()
+    if query:
+        wanted = query.replace(" ", "")
+        records = [r for r in records if wanted in "".join(
+            (r.program, r.department, r.organization, r.role, r.name, r.phone, r.section)).replace(" ", "")]
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(records)} contacts")
+    for column in ("organization", "program", "department", "role", "name", "phone", "document"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(*(escape(v) for v in (r.organization, r.program, r.department, r.role, r.name_as_written,
+                                             r.phone_as_written, r.doc_id)))
+    console.print(table)
+
+
 @app.command("chunks")
 def chunks_command(
     doc: Annotated[str | None, typer.Option("--doc", "-d", help="document id (see 'assistant documents')")] = None,

@@ -9,7 +9,7 @@ import time
 
 from assistant.answering import AnswerResponse, answer_from_hits
 from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
-from assistant.answering.extractive import abstain
+from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.intent import Intent, classify
 from assistant.index import IndexStore, load_retriever
@@ -50,7 +50,9 @@ class Assistant:
             response = answer_contact(question, hits, self.contacts, self.served_by, self.chunks_by_id)
             if response is None and wants_phone(question):
                 response = abstain(hits)  # a phone number was asked for; no page about this has one
-        if response is None or unsupported_numbers(response.answer, (c.text for c in response.citations)):
+        if response is None:
+            response = compose(question, hits, intent.value)
+        if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         response.intent = intent.value
         response.timing_ms = {

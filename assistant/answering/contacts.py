@@ -63,7 +63,7 @@ def answer_contact(
     records = _by_role(question, contacts[contact_id])
     program = records[0].program or contact_chunk.section
     people = ", ".join(f"{r.role + ' ' if r.role else ''}{r.name_as_written} ☎ {r.phone_as_written}" for r in records)
-    answer = f"{program}{_topic_particle(program)} 문의처는 {people}입니다 [1]."
+    answer = f"{program} 문의처: {people} [1]"
     citations = [Citation(n=1, doc=contact_chunk.doc_id, title=contact_chunk.doc_title, section=contact_chunk.section,
                           text=contact_chunk.quote, score=round(hit.score, 4), chunk_id=contact_chunk.chunk_id)]
     if hit.chunk.chunk_id != contact_id:  # the passage that matched the question, for context
@@ -82,11 +82,3 @@ def _by_role(question: str, records: list[ContactRecord]) -> list[ContactRecord]
     wanted = {role for cue, roles in ROLE_CUES.items() if cue in question for role in roles}
     chosen = [r for r in records if r.role in wanted]
     return chosen or records
-
-
-def _topic_particle(word: str) -> str:
-    """은/는 after the last syllable, so the template reads as Korean."""
-    last = word.rstrip(" )]」")[-1:] if word else ""
-    if "가" <= last <= "힣":
-        return "은" if (ord(last) - 0xAC00) % 28 else "는"
-    return "은(는)"

@@ -1,13 +1,15 @@
-"""The simplest honest answer: the best evidence itself, quoted and cited.
+"""Extractive answers: lines of the evidence itself, quoted and cited.
 
-It never writes a word the source does not contain, so it cannot invent a number; the
-answering issue replaces it with fact templates and sentence selection.
+They never write a word the source does not contain, so they cannot invent a number.
 """
 
 from __future__ import annotations
 
+import re
+
 from assistant.answering.models import AnswerResponse, Citation
 from assistant.retrieval import Hit
+from assistant.retrieval.analyzer import analyze
 
 NO_ANSWER = "문서에서 이 질문에 대한 내용을 찾지 못했습니다."
 NEAREST = "가까운 내용은 아래 출처를 참고하세요."
@@ -35,3 +37,50 @@ def abstain(hits: list[Hit]) -> AnswerResponse:
     response.abstained = True
     response.suggestions = list(dict.fromkeys(h.chunk.section for h in hits[:3] if h.chunk.section))
     return response
+
+
+_DATE = re.compile(r"\d{2,4}\s*[.년]\s*\d{1,2}|\d{1,2}\s*월|\d{1,2}\s*\.\s*\d{1,2}\s*\.")
+_NUMBER = re.compile(r"\d")
+
+
+def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: int = MAX_ANSWER_CHARS,
+            evidence: int = 3) -> AnswerResponse:
+    """The lines of the best evidence that share the most with the question, each cited.
+
+    Lines, not sentences: in these documents a line is a bullet, a table row or a title,
+    the unit a reader quotes. Lines sharing words with the question come first, for "when"
+    and "how much" questions lines with a date or a number too; the chosen lines are shown
+    in document order, within ``max_chars``.
+    """
+    if not hits:
+        return AnswerResponse(answer=NO_ANSWER, abstained=True)
+    wanted = set(analyze(question))
+    scored: list[tuple[float, int, int, str]] = []
+    for n, hit in enumerate(hits[:evidence], start=1):
+        for position, line in enumerate(hit.chunk.quote.split("\n")):
+            line = line.strip()
+            if len(line) < 4:
+                continue
+            overlap = len(wanted & set(analyze(line)))
+            typed = (intent == "schedule" and _DATE.search(line)) or (intent == "number" and _NUMBER.search(line))
+            score = (overlap + (0.5 if typed else 0.0) + 0.2) / n
+            scored.append((score, n, position, line))
+    chosen: list[tuple[int, int, str]] = []
+    used = 0
+    for _, n, position, line in sorted(scored, key=lambda s: -s[0]):
+        if used + len(line) > max_chars and chosen:
+            continue
+        if all(line != other for _, _, other in chosen):
+            chosen.append((n, position, line))
+            used += len(line) + 5
+    chosen.sort()
+    cited = sorted({n for n, _, _ in chosen})
+    renumber = {old: new for new, old in enumerate(cited, start=1)}
+    answer = "\n".join(f"{line} [{renumber[n]}]" for n, _, line in chosen)
+    citations = [
+        Citation(n=renumber[n], doc=hits[n - 1].chunk.doc_id, title=hits[n - 1].chunk.doc_title,
+                 section=hits[n - 1].chunk.section, text=hits[n - 1].chunk.quote, score=round(hits[n - 1].score, 4),
+                 chunk_id=hits[n - 1].chunk.chunk_id)
+        for n in cited
+    ]
+    return AnswerResponse(answer=answer, citations=citations)

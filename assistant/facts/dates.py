@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 QUOTES = "'‘’`´"  # '24 is written with any of these (the typographic ones come from word processors)
 _TILDE = re.compile(r" *[~∼〜～] *")
@@ -30,7 +30,7 @@ _DOTTED = re.compile(
     _YEAR + r" ?\. ?(?P<m>[0-9]{1,2})(?![0-9])(?P<mt>\.|월)?"
     r"(?:(?<=\.) ?(?P<d>[0-9]{1,2})(?![0-9])(?P<dt>\.|일)?" + _WEEKDAY + r")?"
 )
-_MONTH_OPEN = re.compile(r" *[~∼〜～)]")
+_MONTH_OPEN = re.compile(r" *[~∼〜～)]")  # "'24. 2~3.", "'23.3)": where a month may drop its dot
 _DAY_OPEN = re.compile(r"[\t\n)]| *[~∼〜～]|\Z")  # "2023. 5. 24<tab>" in award tables
 # 2024년 / 2024년 3월 / 2024년 3월 5일 / '22년 / 2024년 상반기 / '24년 1분기
 _KOREAN = re.compile(
@@ -90,6 +90,8 @@ class _Point:
 
 def _cover(year: int, month: int | None = None, day: int | None = None) -> tuple[datetime.date, datetime.date] | None:
     """First and last day covered, or None for an impossible date ("2023. 2. 30.", month 13)."""
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        return None  # a default_year of 0 or a relative year past 9999
     if month is None:
         return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     if not 1 <= month <= 12:
@@ -102,7 +104,13 @@ def _cover(year: int, month: int | None = None, day: int | None = None) -> tuple
     return datetime.date(year, month, day), datetime.date(year, month, day)
 
 
-def _point(start: int, end: int, year: int, month: int | None, day: int | None, explicit: bool = True):
+def _part_of_year(year: int, half: str | None, quarter: str | None) -> tuple[datetime.date, datetime.date]:
+    """상반기/하반기 (six months) or 1분기..4분기 (three months) as the days they cover."""
+    first, months = (1 if half == "상반기" else 7, 6) if half else (3 * int(quarter or 1) - 2, 3)
+    return datetime.date(year, first, 1), _cover(year, first + months - 1)[1]
+
+
+def _point(start: int, end: int, year: int, month: int | None, day: int | None, explicit: bool = True) -> _Point | None:
     cover = _cover(year, month, day)
     if cover is None:
         return None
@@ -152,9 +160,7 @@ def _korean(text: str, s: int, quote: int | None) -> _Point | None:
     year = int(digits) if len(digits) == 4 else _two_digit_year(digits)
     start = quote if quote is not None and len(digits) == 2 else s
     if m["half"] or m["q"]:
-        first_month, months = (1 if m["half"] == "상반기" else 7, 6) if m["half"] else (3 * int(m["q"]) - 2, 3)
-        first = datetime.date(year, first_month, 1)
-        last = datetime.date(year, first_month + months - 1, calendar.monthrange(year, first_month + months - 1)[1])
+        first, last = _part_of_year(year, m["half"], m["q"])
         return _Point(start, m.end(), first, last, "month", is_span=True)
     month = int(m["m"]) if m["m"] else None
     return _point(start, m.end(), year, month, int(m["d"]) if m["d"] else None)
@@ -184,10 +190,8 @@ def _hyphen_ymd(text: str, s: int) -> _Point | None:
 
 def _bare_year(text: str, s: int) -> _Point | None:
     m = _BARE_YEAR.match(text, s)
-    if not m:
-        return None
-    first, last = _cover(int(m["y"]))
-    return _Point(s, m.end(), first, last, "year", needs_range=True)
+    year = _point(s, m.end(), int(m["y"]), None, None) if m else None
+    return replace(year, needs_range=True) if year else None
 
 
 def _point_at(text: str, s: int, default_year: int | None) -> _Point | None:
@@ -244,9 +248,7 @@ def _mention(text: str, start: _Point, end: _Point | None) -> DateMention:
 
 def _starts_cleanly(text: str, s: int) -> bool:
     """A date never continues a decimal ("11.3억"), a thousands group, a time ("10:00") or a code ("P.11")."""
-    if s == 0:
-        return True
-    before = text[s - 1]
+    before = text[s - 1] if s > 0 else " "
     return before not in ".,:" and not ("a" <= before.lower() <= "z")
 
 
@@ -336,7 +338,8 @@ def _resolve(m: re.Match[str], today: datetime.date) -> tuple[datetime.date, dat
         day = today + datetime.timedelta(days=_RELATIVE_DAYS[m["day_word"]])
         return day, day
     if m["week_word"]:
-        monday = today - datetime.timedelta(days=today.weekday(), weeks=-_RELATIVE_WEEKS[m["week_word"]])
+        this_monday = today - datetime.timedelta(days=today.weekday())
+        monday = this_monday + datetime.timedelta(weeks=_RELATIVE_WEEKS[m["week_word"]])
         return monday, monday + datetime.timedelta(days=6)
     if m["month_word"]:
         year, month = _add_months(today, _RELATIVE_MONTHS[m["month_word"]])
@@ -350,6 +353,5 @@ def _resolve(m: re.Match[str], today: datetime.date) -> tuple[datetime.date, dat
     else:
         return None  # only a particle: "에"
     if m["half"] or m["quarter"]:
-        first_month, months = (1 if m["half"] == "상반기" else 7, 6) if m["half"] else (3 * int(m["quarter"]) - 2, 3)
-        return datetime.date(year, first_month, 1), _cover(year, first_month + months - 1)[1]
+        return _part_of_year(year, m["half"], m["quarter"])
     return _cover(year, int(m["month"]) if m["month"] else None, int(m["day"]) if m["day"] else None)
