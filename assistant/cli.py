@@ -155,6 +155,42 @@ def contacts_command(
     console.print(table)
 
 
+@app.command("schedule")
+def schedule_command(
+    query: Annotated[str | None, typer.Argument(help="words that must occur in what happens (default: all)")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD: only what ends on or after")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD: only what starts on or before")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="rows to show at most")] = 50,
+) -> None:
+    """Dated items from the documents, sorted by date: what, when (as written and ISO), where."""
+    import datetime
+
+    try:
+        low = datetime.date.fromisoformat(date_from).isoformat() if date_from else ""
+        high = datetime.date.fromisoformat(date_to).isoformat() if date_to else "9999"
+    except ValueError as exc:
+        err.print(f"[red]--from/--to take YYYY-MM-DD dates: {escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    records = [r for r in _store().schedules() if r.end_date >= low and r.start_date <= high]
+    if query:
+        wanted = query.replace(" ", "")
+        records = [r for r in records if wanted in (r.what + r.section).replace(" ", "")]
+    records.sort(key=lambda r: (r.start_date, r.end_date))
+    if as_json:
+        for record in records[:limit]:
+            typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(records)} dated items" + (f" (first {limit})" if len(records) > limit else ""))
+    for column in ("date", "as written", "what", "section", "document"):
+        table.add_column(column)
+    for r in records[:limit]:
+        table.add_row(r.iso + (" *" if r.year_inferred else ""), escape(r.when), escape(r.what[:80]),
+                      escape(r.section[-40:]), r.doc_id)
+    console.print(table)
+    console.print("* year taken from the section or the document, not written on the line")
+
+
 @app.command("chunks")
 def chunks_command(
     doc: Annotated[str | None, typer.Option("--doc", "-d", help="document id (see 'assistant documents')")] = None,

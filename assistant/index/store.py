@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chunking import Chunk
-from assistant.facts import ContactRecord
+from assistant.facts import ContactRecord, ScheduleRecord
 from assistant.ingest import Document
 
 FORMAT_VERSION = 2
@@ -102,6 +102,11 @@ class IndexStore:
         self._require()
         path = self.path / "contacts.jsonl"
         return [ContactRecord(**r) for r in read_jsonl(path)] if path.exists() else []
+
+    def schedules(self) -> list[ScheduleRecord]:
+        self._require()
+        path = self.path / "schedules.jsonl"
+        return [ScheduleRecord(**r) for r in read_jsonl(path)] if path.exists() else []
 
     def documents(self) -> list[dict[str, Any]]:
         self._require()
