@@ -12,6 +12,7 @@ from assistant.answering.contacts import answer_contact, contact_spans, wants_ph
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.intent import Intent, classify
+from assistant.answering.support import unsupported_reason
 from assistant.index import IndexStore, load_retriever
 from assistant.retrieval import Hit
 from assistant.settings import Settings, get_settings
@@ -46,12 +47,18 @@ class Assistant:
         hits = self.search(question, k=max(self.settings.top_k, 5))
         retrieved = time.perf_counter()
         response = None
-        if intent is Intent.CONTACT:
+        reason = unsupported_reason(question, hits, intent.value)
+        if reason is not None:
+            response = abstain(hits)
+            response.facts = [{"type": "abstention", "reason": reason}]
+        elif intent is Intent.CONTACT:
             response = answer_contact(question, hits, self.contacts, self.served_by, self.chunks_by_id)
             if response is None and wants_phone(question):
                 response = abstain(hits)  # a phone number was asked for; no page about this has one
         if response is None:
-            response = compose(question, hits, intent.value)
+            # a contact line answers "who"; for anything else it is a short chunk BM25 likes too much
+            evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
+            response = compose(question, evidence, intent.value)
         if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         response.intent = intent.value

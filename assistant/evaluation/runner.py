@@ -76,7 +76,7 @@ def failures(system_run: SystemRun) -> list[Scored]:
 
 
 def check_gate(run: EvalRun, thresholds_path: Path) -> list[str]:
-    """Figures below their floor in ``eval/thresholds.toml``: one message each."""
+    """Figures below their floor (or, for ``<metric>_max`` keys, above their ceiling): one message each."""
     floors = tomllib.loads(thresholds_path.read_text(encoding="utf-8"))
     messages = []
     for system_name, figures in floors.items():
@@ -85,8 +85,13 @@ def check_gate(run: EvalRun, thresholds_path: Path) -> list[str]:
         except StopIteration:
             messages.append(f"{system_name}: not in this run")
             continue
-        for metric, floor in figures.items():
+        for metric, bound in figures.items():
+            if metric.endswith("_max"):  # a ceiling: false abstentions, latency
+                value = summary.get(metric.removesuffix("_max"))
+                if value is None or value > bound:
+                    messages.append(f"{system_name} {metric.removesuffix('_max')} = {value} is above its ceiling {bound}")
+                continue
             value = summary.get(metric)
-            if value is None or value < floor:
-                messages.append(f"{system_name} {metric} = {value} is below its floor {floor}")
+            if value is None or value < bound:
+                messages.append(f"{system_name} {metric} = {value} is below its floor {bound}")
     return messages

@@ -57,3 +57,24 @@ def test_role_in_the_question_picks_that_person(assistant):
 def test_empty_or_huge_questions_are_refused_clearly(assistant, question):
     with pytest.raises(QuestionError):
         assistant.ask(question)
+
+
+@pytest.mark.parametrize("question", [
+    "고양시정연구원 원장님 성함이 어떻게 되세요?",  # the plan counts a 원장 but never names one
+    "고양 시정연구원 팩스번호 알려줘",  # no fax number anywhere
+    "대전세종연구원 2031년 예산은 얼마야?",  # no such year
+])
+def test_questions_the_documents_cannot_answer_are_declined(assistant, question):
+    response = assistant.ask(question)
+    assert response.abstained and response.facts and response.facts[0]["type"] == "abstention"
+    assert response.suggestions  # the nearest sections, as leads
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("대전세종연구원 개원일이 언제야?", "'01. 03. 14."),
+    ("대전세종연구원 직원 정원 몇 명이야?", "정원\t72"),
+    ("도시재생자문단 자문은 언제 해?", "'24. 3.~11."),
+])
+def test_answerable_questions_are_answered_with_the_written_value(assistant, question, expected):
+    response = assistant.ask(question)
+    assert not response.abstained and expected in response.answer

@@ -1,0 +1,91 @@
+"""Does the evidence hold what the question asks for? If not, the assistant abstains.
+
+Retrieval always finds *something* about a named program; whether it holds the asked-for
+attribute is a separate question. Each check looks for that attribute in the top evidence:
+- a year the question names (``2025년 예산``) must occur in it;
+- a rare attribute (팩스, 주소, 층, 대관료, 수당, 점수) must occur in it;
+- "who is the 원장" needs the role next to a person's name;
+- "on what day" needs a date on a line about the asked thing.
+Scores alone cannot make this call: unanswerable questions in these documents retrieve
+passages as well as answerable ones (see the evaluation report).
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.analysis import tokenize
+from assistant.answering.intent import CONTACT_WORDS
+from assistant.facts.dates import find_dates
+from assistant.retrieval import Hit
+from assistant.retrieval.analyzer import analyze
+
+EVIDENCE = 3
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?:년|\s|$|도)")
+# asked attribute -> what the evidence must then contain
+_RARE_ATTRIBUTES = [
+    (re.compile(r"팩스"), re.compile(r"팩스|FAX|fax")),
+    (re.compile(r"주소"), re.compile(r"주소|소재지|[가-힣]+로\s*\d+")),
+    (re.compile(r"몇\s*층|층에"), re.compile(r"\d+\s*층")),
+    (re.compile(r"대관료"), re.compile(r"대관료|대관\s*비")),
+    (re.compile(r"수당"), re.compile(r"수당[^\n]{0,20}\d|\d[^\n]{0,20}수당")),
+    (re.compile(r"점수|몇\s*점"), re.compile(r"\d+(?:\.\d+)?\s*점(?![검유차심수])")),
+]
+_AMOUNT_QUESTION = re.compile(r"예산|사업비|제작비|비용|금액")
+_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:원|천원|만원|억|백만원)|\(단위\s*:?\s*(?:천|백만|억)?원\)")
+_PERSON_QUESTION = re.compile(r"성함|이름|누구|누가")
+_TOP_ROLES = ("이사장", "부원장", "원장", "센터장", "사장", "위원장", "소장", "회장")
+_DAY_QUESTION = re.compile(r"며칠|몇\s*일|날짜|몇\s*월|정확한\s*날|언제")
+_GENERIC = CONTACT_WORDS | {"정확", "날짜", "며칠", "언제", "얼마", "규모", "전체", "예산", "총", "몇"}
+
+
+def unsupported_reason(question: str, hits: list[Hit], intent: str = "general") -> str | None:
+    """Why the top evidence cannot answer the question, or None when it may."""
+    evidence = "\n".join(h.chunk.quote for h in hits[:EVIDENCE])
+    wide = "\n".join(f"{h.chunk.section}\n{h.chunk.quote}" for h in hits[:EVIDENCE + 2])
+    for year in _YEAR.findall(question):
+        if year not in wide and f"'{year[2:]}" not in wide and f"’{year[2:]}" not in wide:
+            return f"the documents say nothing for {year}"
+    for asked, needed in _RARE_ATTRIBUTES:
+        if asked.search(question) and not needed.search(evidence):
+            return f"the evidence has no {asked.pattern}"
+    if intent == "number" and _AMOUNT_QUESTION.search(question) and not any(
+        _AMOUNT_QUESTION.search(h.chunk.quote + h.chunk.section) and _AMOUNT.search(h.chunk.quote) for h in hits[:EVIDENCE]
+    ):
+        return "the evidence states no amount for it"
+    role = next((r for r in _TOP_ROLES if r in question), None)
+    if role and _PERSON_QUESTION.search(question) and not _names_role(evidence, role):
+        return f"the evidence names no {role}"
+    if _DAY_QUESTION.search(question) and not _dated_line_about(question, hits[:EVIDENCE]):
+        return "the evidence gives no date for it"
+    return None
+
+
+def _names_role(evidence: str, role: str) -> bool:
+    """The role written next to a person's name: "원장 홍길동", "홍길동 원장", "원장: 홍길동"."""
+    for line in evidence.split("\n"):
+        if role not in line:
+            continue
+        for token in tokenize(line):
+            if token.tag == "NNP" and re.fullmatch(r"[가-힣]{2,4}", token.form):
+                position = line.find(token.form)
+                if abs(position - line.find(role)) <= len(role) + 6:
+                    return True
+    return False
+
+
+def _dated_line_about(question: str, hits: list[Hit]) -> bool:
+    """A dated line sharing a word with the question other than the organization's own name."""
+    topic = {t for t in analyze(question) if t not in _GENERIC and len(t) > 1}
+    for hit in hits:
+        own = set(analyze(f"{hit.chunk.organization} {hit.chunk.doc_title}"))
+        wanted = topic - own
+        for line in hit.chunk.quote.split("\n"):
+            if _has_date(line) and (not wanted or wanted & set(analyze(line))):
+                return True
+    return False
+
+
+def _has_date(line: str) -> bool:
+    """A day or a month (a bare year does not say when)."""
+    return any(m.precision != "year" or m.is_range for m in find_dates(line, default_year=2000))
