@@ -12,6 +12,7 @@ from assistant.answering.contacts import answer_contact, contact_spans, wants_ph
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.intent import Intent, classify
+from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
 from assistant.answering.support import unsupported_reason
 from assistant.index import IndexStore, load_retriever
 from assistant.retrieval import Hit
@@ -36,19 +37,27 @@ class Assistant:
         self.chunks = self.retriever.chunks
         self.chunks_by_id = {c.chunk_id: c for c in self.chunks}
         self.served_by = contact_spans(self.chunks)
+        self.sessions = SessionMemory()
         self.retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(check_question(query), k or self.settings.top_k)
 
-    def ask(self, question: str) -> AnswerResponse:
+    def ask(self, question: str, session_id: str | None = None) -> AnswerResponse:
         started = time.perf_counter()
-        intent = classify(check_question(question))
-        hits = self.search(question, k=max(self.settings.top_k, 5))
+        check_question(question)
+        previous = self.sessions.last(session_id)
+        query = resolve(question, previous)  # "그 사업 담당자는?" carries the previous topic along
+        intent = classify(question)
+        hits = self.retriever.search(query, max(self.settings.top_k, 5))
         retrieved = time.perf_counter()
         response = None
-        reason = unsupported_reason(question, hits, intent.value)
-        if reason is not None:
+        reason = unsupported_reason(query, hits, intent.value)
+        if previous is None and points_back(question):
+            response = abstain(hits)
+            response.answer = CLARIFY
+            response.facts = [{"type": "abstention", "reason": "the question points to an earlier topic there is none of"}]
+        elif reason is not None:
             response = abstain(hits)
             response.facts = [{"type": "abstention", "reason": reason}]
         elif intent is Intent.CONTACT:
@@ -58,10 +67,12 @@ class Assistant:
         if response is None:
             # a contact line answers "who"; for anything else it is a short chunk BM25 likes too much
             evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
-            response = compose(question, evidence, intent.value)
+            response = compose(query, evidence, intent.value)
         if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         response.intent = intent.value
+        if not response.abstained and response.citations:
+            self.sessions.remember(session_id, question if query == question else query, response.citations[0].section)
         response.timing_ms = {
             "retrieve": round((retrieved - started) * 1000, 2),
             "compose": round((time.perf_counter() - retrieved) * 1000, 2),

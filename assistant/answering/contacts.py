@@ -52,7 +52,11 @@ def answer_contact(
     question: str, hits: list[Hit], contacts: dict[str, list[ContactRecord]], served_by: dict[str, str],
     chunks_by_id: dict[str, Chunk],
 ) -> AnswerResponse | None:
-    """The contacts of the program the best hits belong to, or None when no hit belongs to one."""
+    """The contacts of the program the best hits belong to, or None when no hit belongs to one.
+
+    ``question`` is the question as asked (its role words pick the people); the hits may
+    have been retrieved with a query that carries a previous turn's topic.
+    """
     for hit in hits[:CONTACT_RANK_WINDOW]:
         contact_id = served_by.get(hit.chunk.chunk_id)
         if contact_id in contacts:
