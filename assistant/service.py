@@ -12,6 +12,7 @@ from assistant.answering.contacts import answer_contact, contact_spans, wants_ph
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.intent import Intent, classify
+from assistant.answering.schedules import answer_schedule, find_period
 from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
 from assistant.answering.support import unsupported_reason
 from assistant.index import IndexStore, load_retriever
@@ -33,6 +34,7 @@ class Assistant:
         self.contacts: dict[str, list] = {}
         for record in store.contacts():
             self.contacts.setdefault(record.chunk_id, []).append(record)
+        self.schedules = store.schedules()
         self.retriever = load_retriever(store, self.settings)
         self.chunks = self.retriever.chunks
         self.chunks_by_id = {c.chunk_id: c for c in self.chunks}
@@ -60,6 +62,10 @@ class Assistant:
         elif reason is not None:
             response = abstain(hits)
             response.facts = [{"type": "abstention", "reason": reason}]
+        elif intent not in (Intent.CONTACT, Intent.NUMBER) and (
+            period := find_period(question, self.settings.reference_date)
+        ):
+            response = answer_schedule(query, period, self.schedules, self.chunks_by_id)
         elif intent is Intent.CONTACT:
             response = answer_contact(question, hits, self.contacts, self.served_by, self.chunks_by_id)
             if response is None and wants_phone(question):

@@ -6,6 +6,7 @@ next to the package, the embedder is the bundled multilingual-e5-small.
 
 from __future__ import annotations
 
+import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(380, ge=50, le=2000, description="Kiwi tokens per prose chunk at most")
     chunk_min_tokens: int = Field(60, ge=0, description="smaller sections are packed with their neighbours")
     max_file_mb: float = Field(50.0, gt=0, description="larger source files are skipped at ingest")
+    today: datetime.date | None = Field(None, description="'today' for 다음 달, 올해 ... (default: the real date)")
+
+    @property
+    def reference_date(self) -> datetime.date:
+        return self.today or datetime.date.today()
 
     @property
     def embedding_cache(self) -> Path:

@@ -78,7 +78,7 @@ def extract_schedules(chunks: list[Chunk], document_years: dict[str, str]) -> li
                     continue  # a bare year ("2024년 예산") is a topic, not a schedule
                 seen.add(key)
                 what = (line[:mention.start] + " " + line[mention.end:]).replace("\t", " · ")
-                what = _LEADING.sub("", re.sub(r"\s+", " ", what)).strip(" :·-()")
+                what = _LEADING.sub("", re.sub(r"\s+", " ", what)).strip(" :·-")
                 records.append(ScheduleRecord(
                     what=what or chunk.section, when=mention.text, start_date=mention.start_date.isoformat(),
                     end_date=mention.end_date.isoformat(), precision=mention.precision, iso=mention.iso,
