@@ -40,6 +40,11 @@ class Assistant:
         self.chunks_by_id = {c.chunk_id: c for c in self.chunks}
         self.served_by = contact_spans(self.chunks)
         self.sessions = SessionMemory()
+        self.writer = None
+        if self.settings.llm_base_url and self.settings.llm_model:
+            from assistant.answering.llm import LLMWriter
+
+            self.writer = LLMWriter(self.settings)
         self.retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
@@ -76,6 +81,8 @@ class Assistant:
             response = compose(query, evidence, intent.value)
         if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
+        if self.writer is not None:
+            response = self.writer.rewrite(question, response)
         response.intent = intent.value
         if not response.abstained and response.citations:
             self.sessions.remember(session_id, question if query == question else query, response.citations[0].section)

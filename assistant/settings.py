@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     chunk_min_tokens: int = Field(60, ge=0, description="smaller sections are packed with their neighbours")
     max_file_mb: float = Field(50.0, gt=0, description="larger source files are skipped at ingest")
     today: datetime.date | None = Field(None, description="'today' for 다음 달, 올해 ... (default: the real date)")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible server for LLM answers (off when unset)")
+    llm_model: str | None = Field(None, description="model name on that server")
+    llm_api_key: str | None = Field(None, description="API key, if the server wants one")
+    llm_timeout: float = Field(10.0, gt=0, le=120, description="seconds before the extractive answer is used")
 
     @property
     def reference_date(self) -> datetime.date:
