@@ -191,6 +191,28 @@ def schedule_command(
     console.print("* year taken from the section or the document, not written on the line")
 
 
+@app.command("projects")
+def projects_command(
+    query: Annotated[str | None, typer.Argument(help="words in the name, unit or purpose (default: all)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """Programs found in the documents: name, owning unit, period and budget as written, purpose."""
+    records = _store().projects()
+    if query:
+        wanted = query.replace(" ", "")
+        records = [r for r in records if wanted in (r.name + r.unit + r.purpose + r.section).replace(" ", "")]
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(records)} programs")
+    for column in ("name", "unit", "period", "budget", "purpose"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(*(escape(v) for v in (r.name, r.unit, r.period, r.budget, r.purpose[:60])))
+    console.print(table)
+
+
 @app.command("chunks")
 def chunks_command(
     doc: Annotated[str | None, typer.Option("--doc", "-d", help="document id (see 'assistant documents')")] = None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant import __version__
 from assistant.chunking import Chunk, chunk_document
-from assistant.facts import extract_contacts, extract_schedules
+from assistant.facts import extract_contacts, extract_projects, extract_schedules
 from assistant.index.store import FORMAT_VERSION, IndexStore, document_record, read_jsonl, write_jsonl
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
@@ -150,6 +150,7 @@ def ingest(
         write_jsonl(stage / "contacts.jsonl", (r.to_dict() for r in extract_contacts(chunks)))
         years = {entry.record["doc_id"]: entry.record["year"] for entry in built}
         write_jsonl(stage / "schedules.jsonl", (r.to_dict() for r in extract_schedules(chunks, years)))
+        write_jsonl(stage / "projects.jsonl", (r.to_dict() for r in extract_projects(chunks)))
         t0 = time.perf_counter()
         terms = [t for entry in built for t in (entry.terms or [analyze(c.search_text) for c in entry.chunks])]
         write_jsonl(stage / "terms.jsonl", ({"terms": t} for t in terms))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chunking import Chunk
-from assistant.facts import ContactRecord, ScheduleRecord
+from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.ingest import Document
 
 FORMAT_VERSION = 2
@@ -107,6 +107,11 @@ class IndexStore:
         self._require()
         path = self.path / "schedules.jsonl"
         return [ScheduleRecord(**r) for r in read_jsonl(path)] if path.exists() else []
+
+    def projects(self) -> list[ProjectRecord]:
+        self._require()
+        path = self.path / "projects.jsonl"
+        return [ProjectRecord(**r) for r in read_jsonl(path)] if path.exists() else []
 
     def documents(self) -> list[dict[str, Any]]:
         self._require()
