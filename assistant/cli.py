@@ -111,15 +111,23 @@ def search_command(
 def ask_command(
     question: Annotated[str, typer.Argument(help="the question, as a citizen or staff member would type it")],
     as_json: Annotated[bool, typer.Option("--json", help="the answer object the HTTP API returns")] = False,
+    session: Annotated[str | None, typer.Option("--session", help="a session id: follow-ups refer to its last topic")] = None,
 ) -> None:
     """Answer a question with numbered citations that quote the documents."""
     from assistant.service import Assistant, QuestionError
 
+    settings = get_settings()
+    assistant = Assistant(settings)
+    sessions_file = settings.embedding_cache.parent / "sessions.json"
+    if session:
+        assistant.sessions.load(sessions_file)
     try:
-        response = Assistant(get_settings()).ask(question)
+        response = assistant.ask(question, session_id=session)
     except QuestionError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
+    if session:
+        assistant.sessions.save(sessions_file)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

@@ -8,11 +8,13 @@ topic; its retrieval query is then the previous topic plus the new question.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from assistant.answering.intent import CONTACT_WORDS
 from assistant.retrieval.analyzer import analyze
@@ -42,7 +44,7 @@ class SessionMemory:
             return None
         with self._lock:
             turn = self._turns.get(session_id)
-            if turn is None or time.monotonic() - turn.at > self.ttl:
+            if turn is None or time.time() - turn.at > self.ttl:
                 self._turns.pop(session_id, None)
                 return None
             return turn
@@ -51,13 +53,33 @@ class SessionMemory:
         if not session_id:
             return
         with self._lock:
-            self._turns[session_id] = Turn(question, topic, time.monotonic())
+            self._turns[session_id] = Turn(question, topic, time.time())
             self._turns.move_to_end(session_id)
             while len(self._turns) > self.max_sessions:
                 self._turns.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._turns)
+
+    def save(self, path: Path) -> None:
+        """For the command line, where each question is a new process."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            data = {sid: asdict(turn) for sid, turn in self._turns.items()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+
+    def load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no file, or a damaged one: start without memory
+        for sid, turn in data.items():
+            try:
+                self._turns[sid] = Turn(**turn)
+            except TypeError:
+                continue
 
 
 def points_back(question: str) -> bool:

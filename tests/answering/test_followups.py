@@ -53,3 +53,24 @@ def test_sessions_over_http(server_url):
         client.post("/v1/ask", json={"question": "경제자유구역센터는 무슨 일을 해?", "session_id": "user-1"})
         answer = client.post("/v1/ask", json={"question": "그럼 연락처는?", "session_id": "user-1"}).json()
     assert "김리영" in answer["answer"] and "8073-8374" in answer["answer"]
+
+
+def test_command_line_sessions_survive_between_processes(corpus_index, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index), "ASSISTANT_CACHE_DIR": str(tmp_path)}
+
+    def ask(question: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--session", "cli", "--json"],
+                              capture_output=True, text=True, env=env, cwd=root, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    ask("고양시정연구원 경제자유구역센터는 무슨 일을 해?")
+    answer = ask("그럼 연락처는?")
+    assert "김리영" in answer["answer"] and "8073-8374" in answer["answer"]
