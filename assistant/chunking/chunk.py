@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,14 @@ class Chunk:
     def content_hash(self) -> str:
         """Key of the embedding cache: the same search text embeds to the same vector."""
         return hashlib.sha256(self.search_text.encode("utf-8")).hexdigest()[:24]
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """Non-blank lines of the quote with their start offset in the document's normalized text."""
+        offset = self.start
+        for line in self.quote.split("\n"):
+            if line.strip():
+                yield offset, line
+            offset += len(line) + 1
 
     @property
     def section(self) -> str:

@@ -53,12 +53,7 @@ def extract_contacts(chunks: list[Chunk]) -> list[ContactRecord]:
         if chunk.kind is not ChunkKind.CONTACT:
             continue
         department = ""
-        offset = 0
-        for line in chunk.quote.split("\n"):
-            start = chunk.start + offset
-            offset += len(line) + 1
-            if not line.strip():
-                continue
+        for start, line in chunk.lines():
             if "\t" in line:
                 cells = [c.strip() for c in line.split("\t")]
                 department = _department(cells) or department

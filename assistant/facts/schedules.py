@@ -66,12 +66,7 @@ def extract_schedules(chunks: list[Chunk], document_years: dict[str, str]) -> li
         if chunk.kind is ChunkKind.CONTACT:
             continue
         default_year = context_year(chunk, document_years.get(chunk.doc_id, ""))
-        offset = 0
-        for line in chunk.quote.split("\n"):
-            start = chunk.start + offset
-            offset += len(line) + 1
-            if not line.strip():
-                continue
+        for start, line in chunk.lines():
             for mention in find_dates(line, default_year=default_year):
                 key = (chunk.doc_id, start + mention.start, start + mention.end)
                 if key in seen or mention.precision == "year" and not mention.is_range:
