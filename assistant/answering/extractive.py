@@ -57,14 +57,17 @@ def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: 
     wanted = set(analyze(question))
     scored: list[tuple[float, int, int, str]] = []
     for n, hit in enumerate(hits[:evidence], start=1):
+        label_overlap = 0  # a short label line ("미션", "비전") lends its match to the value below it
         for position, line in enumerate(hit.chunk.quote.split("\n")):
             line = line.strip()
-            if len(line) < 4:
+            if not line:
                 continue
             overlap = len(wanted & set(analyze(line)))
-            typed = (intent == "schedule" and _DATE.search(line)) or (intent == "number" and _NUMBER.search(line))
-            score = (overlap + (0.5 if typed else 0.0) + 0.2) / n
-            scored.append((score, n, position, line))
+            if len(line) >= 4:
+                typed = (intent == "schedule" and _DATE.search(line)) or (intent == "number" and _NUMBER.search(line))
+                score = (max(overlap, label_overlap) + (0.5 if typed else 0.0) + 0.2) / n
+                scored.append((score, n, position, line))
+            label_overlap = overlap if len(line) <= 12 else 0
     chosen: list[tuple[int, int, str]] = []
     used = 0
     for _, n, position, line in sorted(scored, key=lambda s: -s[0]):

@@ -108,6 +108,8 @@ def _sections(doc: Document) -> list[_Section]:
 
 
 def _units(doc: Document, block: Block) -> list[_Unit]:
+    if block.marker == "toc":
+        return []  # a table of contents repeats the headings; as evidence it only distracts
     if block.kind is BlockKind.TABLE:
         header = tuple(block.header)
         return [

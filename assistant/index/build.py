@@ -98,10 +98,22 @@ def source_hashes(files: Iterable[Path]) -> dict[str, str]:
     return hashes
 
 
+def code_fingerprint() -> str:
+    """A hash of the code that turns files into chunks and terms: when it changes, chunks are rebuilt."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for folder in ("ingest", "chunking", "analysis"):
+        for path in sorted((package / folder).rglob("*.py")):
+            digest.update(path.read_bytes())
+    digest.update((package / "retrieval" / "analyzer.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def settings_key(settings: Settings, lexical_only: bool = False) -> dict[str, Any]:
-    """The settings and code version an index depends on; a change means a rebuild."""
+    """The settings and code an index depends on; a change means a rebuild."""
     return {
         "version": __version__,
+        "code": code_fingerprint(),
         "chunk_max_tokens": settings.chunk_max_tokens,
         "chunk_min_tokens": settings.chunk_min_tokens,
         "embedder": None if lexical_only else embedder_id(settings.embedder),

