@@ -40,6 +40,7 @@ class _Section:
     path: tuple[str, ...]
     units: list[_Unit]
     contact_context: tuple[str, ...] = ()  # contact sections: what the contact serves, for search
+    after_break: bool = False  # follows a table of contents: nothing before may be packed with it
 
 
 def chunk_document(doc: Document, max_tokens: int = 380, min_tokens: int = 60) -> list[Chunk]:
@@ -56,7 +57,7 @@ def chunk_document(doc: Document, max_tokens: int = 380, min_tokens: int = 60) -
             continue
         if carry is not None:
             merged = _merge_paths(carry.path, section.path)
-            if merged and len(merged) >= len(carry.path) - 1:
+            if merged and len(merged) >= len(carry.path) - 1 and not section.after_break:
                 section = _Section(merged, carry.units + section.units)
             else:  # the next section is elsewhere in the tree: the small one stands alone
                 chunks.extend(_pack(doc, carry, max_tokens, min_tokens, line_starts))
@@ -78,7 +79,11 @@ def _sections(doc: Document) -> list[_Section]:
     span_paragraph = ""
     span_blocks = 0  # blocks since the last contact: a program's purpose line comes within the first few
     last_contact_path: tuple[str, ...] | None = None
+    after_break = False
     for block in doc.blocks:
+        if block.marker == "toc":  # chunks end before it and start after it: its lines are in no quote
+            current, after_break = None, True
+            continue
         if block.kind is BlockKind.CONTACT:
             if span_headings:
                 top = min(h.level for h in span_headings)
@@ -94,11 +99,13 @@ def _sections(doc: Document) -> list[_Section]:
             continue
         if block.kind is BlockKind.HEADING:
             span_headings.append(block)
-            current = _Section(block.path, [])
+            current = _Section(block.path, [], after_break=after_break)
             sections.append(current)
+            after_break = False
         elif current is None:
-            current = _Section(block.path, [])
+            current = _Section(block.path, [], after_break=after_break)
             sections.append(current)
+            after_break = False
         span_blocks += 1
         if not span_paragraph and span_blocks <= 3 and block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM):
             if len(block.text) > 20:
@@ -108,8 +115,6 @@ def _sections(doc: Document) -> list[_Section]:
 
 
 def _units(doc: Document, block: Block) -> list[_Unit]:
-    if block.marker == "toc":
-        return []  # a table of contents repeats the headings; as evidence it only distracts
     if block.kind is BlockKind.TABLE:
         header = tuple(block.header)
         return [
