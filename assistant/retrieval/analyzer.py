@@ -11,7 +11,6 @@ dates become one term with their spaces removed (``940 - 4230`` -> ``940-4230``)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from assistant.analysis import tokenize
 
@@ -59,10 +58,6 @@ def analyze(text: str) -> list[str]:
         terms.append(form.lower())
     close_run()
     return terms
-
-
-def analyze_many(texts: Iterable[str]) -> list[list[str]]:
-    return [analyze(text) for text in texts]
 
 
 _NOT_WORD = re.compile(r"[\s\W_]+")
