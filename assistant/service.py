@@ -5,6 +5,7 @@ The CLI, the HTTP API and the evaluation all go through this class, so they answ
 
 from __future__ import annotations
 
+import re
 import time
 
 from assistant.answering import AnswerResponse, answer_from_hits
@@ -20,6 +21,7 @@ from assistant.retrieval import Hit
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
+TWO_SIDED = re.compile(r"비교|어디가\s*더|어느\s*쪽|중에|보다|차이|둘\s*다|각각|vs|랑|하고", re.IGNORECASE)
 
 
 class QuestionError(ValueError):
@@ -78,7 +80,10 @@ class Assistant:
         if response is None:
             # a contact line answers "who"; for anything else it is a short chunk BM25 likes too much
             evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
-            response = compose(query, evidence, intent.value)
+            if TWO_SIDED.search(question):  # "A랑 B 중에 어디가 더": a fact from each side, so more evidence
+                response = compose(query, evidence, intent.value, max_chars=700, evidence=5)
+            else:
+                response = compose(query, evidence, intent.value)
         if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         if self.writer is not None:
