@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -145,22 +146,13 @@ def contacts_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """The contact directory extracted from the documents: program, role, name, phone, source."""
-    records = _store().contacts()
-    if query:
-        wanted = query.replace(" ", "")
-        records = [r for r in records if wanted in "".join(
-            (r.program, r.department, r.organization, r.role, r.name, r.phone, r.section)).replace(" ", "")]
-    if as_json:
-        for record in records:
-            typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
-        return
-    table = Table(title=f"{len(records)} contacts")
-    for column in ("organization", "program", "department", "role", "name", "phone", "document"):
-        table.add_column(column)
-    for r in records:
-        table.add_row(*(escape(v) for v in (r.organization, r.program, r.department, r.role, r.name_as_written,
-                                             r.phone_as_written, r.doc_id)))
-    console.print(table)
+    records = _matching(_store().contacts(), query, lambda r: (r.program, r.department, r.organization, r.role,
+                                                              r.name, r.phone, r.section))
+    _show_records(records, as_json, f"{len(records)} contacts", {
+        "organization": lambda r: r.organization, "program": lambda r: r.program,
+        "department": lambda r: r.department, "role": lambda r: r.role, "name": lambda r: r.name_as_written,
+        "phone": lambda r: r.phone_as_written, "document": lambda r: r.doc_id,
+    })
 
 
 @app.command("schedule")
@@ -181,22 +173,14 @@ def schedule_command(
         err.print(f"[red]--from/--to take YYYY-MM-DD dates: {escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     records = [r for r in _store().schedules() if r.end_date >= low and r.start_date <= high]
-    if query:
-        wanted = query.replace(" ", "")
-        records = [r for r in records if wanted in (r.what + r.section).replace(" ", "")]
-    records.sort(key=lambda r: (r.start_date, r.end_date))
-    if as_json:
-        for record in records[:limit]:
-            typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
-        return
-    table = Table(title=f"{len(records)} dated items" + (f" (first {limit})" if len(records) > limit else ""))
-    for column in ("date", "as written", "what", "section", "document"):
-        table.add_column(column)
-    for r in records[:limit]:
-        table.add_row(r.iso + (" *" if r.year_inferred else ""), escape(r.when), escape(r.what[:80]),
-                      escape(r.section[-40:]), r.doc_id)
-    console.print(table)
-    console.print("* year taken from the section or the document, not written on the line")
+    records = sorted(_matching(records, query, lambda r: (r.what, r.section)), key=lambda r: (r.start_date, r.end_date))
+    title = f"{len(records)} dated items" + (f" (first {limit})" if len(records) > limit else "")
+    _show_records(records[:limit], as_json, title, {
+        "date": lambda r: r.iso + (" *" if r.year_inferred else ""), "as written": lambda r: r.when,
+        "what": lambda r: r.what[:80], "section": lambda r: r.section[-40:], "document": lambda r: r.doc_id,
+    })
+    if not as_json:
+        console.print("* year taken from the section or the document, not written on the line")
 
 
 @app.command("projects")
@@ -205,19 +189,32 @@ def projects_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """Programs found in the documents: name, owning unit, period and budget as written, purpose."""
-    records = _store().projects()
-    if query:
-        wanted = query.replace(" ", "")
-        records = [r for r in records if wanted in (r.name + r.unit + r.purpose + r.section).replace(" ", "")]
+    records = _matching(_store().projects(), query, lambda r: (r.name, r.unit, r.purpose, r.section))
+    _show_records(records, as_json, f"{len(records)} programs", {
+        "name": lambda r: r.name, "unit": lambda r: r.unit, "period": lambda r: r.period,
+        "budget": lambda r: r.budget, "purpose": lambda r: r.purpose[:60],
+    })
+
+
+def _matching(records: list, query: str | None, fields: Callable[[Any], tuple[str, ...]]) -> list:
+    """Records whose fields contain the query, spaces ignored on both sides (이 성 호 = 이성호)."""
+    if not query:
+        return records
+    wanted = query.replace(" ", "")
+    return [r for r in records if wanted in "".join(fields(r)).replace(" ", "")]
+
+
+def _show_records(records: list, as_json: bool, title: str, columns: dict[str, Callable[[Any], str]]) -> None:
+    """Fact records as JSON lines, or as a table of the given columns (document text escaped)."""
     if as_json:
         for record in records:
             typer.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
-    table = Table(title=f"{len(records)} programs")
-    for column in ("name", "unit", "period", "budget", "purpose"):
-        table.add_column(column)
-    for r in records:
-        table.add_row(*(escape(v) for v in (r.name, r.unit, r.period, r.budget, r.purpose[:60])))
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name)
+    for record in records:
+        table.add_row(*(escape(value(record)) for value in columns.values()))
     console.print(table)
 
 
