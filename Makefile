@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run   - virtualenv, install, build the index if missing or stale
+#   make run   - virtualenv, install, build the index if missing or stale, serve on 127.0.0.1:8000
 #   make test  - the same plus dev extras and system packages the tests need, then every test
 PYTHON ?= python3
 VENV   := .venv
@@ -34,7 +34,8 @@ system-deps:
 index: install
 	$(BIN)/assistant ingest --if-stale --quiet
 
-run: index
+# serve builds the BM25 index first when needed and embeds in the background
+run: install
 	$(BIN)/assistant serve
 
 test: install-dev system-deps

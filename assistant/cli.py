@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from tqdm import tqdm
 
+from assistant.facts.query import find_contacts, find_projects, find_schedules
 from assistant.index import (
     IndexMissing,
     IndexStore,
@@ -146,8 +147,7 @@ def contacts_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """The contact directory extracted from the documents: program, role, name, phone, source."""
-    records = _matching(_store().contacts(), query, lambda r: (r.program, r.department, r.organization, r.role,
-                                                              r.name, r.phone, r.section))
+    records = find_contacts(_store().contacts(), query)
     _show_records(records, as_json, f"{len(records)} contacts", {
         "organization": lambda r: r.organization, "program": lambda r: r.program,
         "department": lambda r: r.department, "role": lambda r: r.role, "name": lambda r: r.name_as_written,
@@ -167,13 +167,12 @@ def schedule_command(
     import datetime
 
     try:
-        low = datetime.date.fromisoformat(date_from).isoformat() if date_from else ""
-        high = datetime.date.fromisoformat(date_to).isoformat() if date_to else "9999"
+        low = datetime.date.fromisoformat(date_from) if date_from else None
+        high = datetime.date.fromisoformat(date_to) if date_to else None
     except ValueError as exc:
         err.print(f"[red]--from/--to take YYYY-MM-DD dates: {escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    records = [r for r in _store().schedules() if r.end_date >= low and r.start_date <= high]
-    records = sorted(_matching(records, query, lambda r: (r.what, r.section)), key=lambda r: (r.start_date, r.end_date))
+    records = find_schedules(_store().schedules(), query, low, high)
     title = f"{len(records)} dated items" + (f" (first {limit})" if len(records) > limit else "")
     _show_records(records[:limit], as_json, title, {
         "date": lambda r: r.iso + (" *" if r.year_inferred else ""), "as written": lambda r: r.when,
@@ -189,19 +188,11 @@ def projects_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """Programs found in the documents: name, owning unit, period and budget as written, purpose."""
-    records = _matching(_store().projects(), query, lambda r: (r.name, r.unit, r.purpose, r.section))
+    records = find_projects(_store().projects(), query)
     _show_records(records, as_json, f"{len(records)} programs", {
         "name": lambda r: r.name, "unit": lambda r: r.unit, "period": lambda r: r.period,
         "budget": lambda r: r.budget, "purpose": lambda r: r.purpose[:60],
     })
-
-
-def _matching(records: list, query: str | None, fields: Callable[[Any], tuple[str, ...]]) -> list:
-    """Records whose fields contain the query, spaces ignored on both sides (이 성 호 = 이성호)."""
-    if not query:
-        return records
-    wanted = query.replace(" ", "")
-    return [r for r in records if wanted in "".join(fields(r)).replace(" ", "")]
 
 
 def _show_records(records: list, as_json: bool, title: str, columns: dict[str, Callable[[Any], str]]) -> None:
@@ -335,17 +326,43 @@ def eval_command(
 def serve_command(
     host: Annotated[str | None, typer.Option(help="default: ASSISTANT_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: ASSISTANT_PORT")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build",
+                                        help="build the index first when it is missing or stale")] = True,
 ) -> None:
-    """Serve the HTTP API (docs at /docs)."""
+    """Serve the web chat at / and the HTTP API (docs at /docs) from one process.
+
+    When the index is missing or stale, the BM25 index is built first (seconds) and served at once;
+    the embeddings are computed in the background and the service switches to hybrid retrieval when
+    they are ready (/healthz says which mode is active).
+    """
+    import time
+
     import uvicorn
 
     from assistant.api import create_app
 
     settings = get_settings()
+    targets = [settings.corpus_dir]
+    background = False
+    if build and not index_is_fresh(targets, settings):
+        started = time.perf_counter()
+        console.print("the index is missing or stale: building the BM25 index first, the embeddings after")
+        try:
+            report = ingest(targets, settings, lexical_only=True)
+        except OSError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from None
+        if not report.documents:
+            err.print(f"[red]no document in {escape(str(settings.corpus_dir))} could be indexed[/red]")
+            raise typer.Exit(1)
+        console.print(f"BM25 index of {report.chunk_count} chunks built in {time.perf_counter() - started:.1f}s; "
+                      "embedding in the background")
+        background = True
     _store()
     host, port = host or settings.host, port or settings.port
-    console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    console.print(f"serving on http://{host}:{port}  (web chat: http://{host}:{port}/  API docs: "
+                  f"http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings, build_in_background=background), host=host, port=port, log_level="warning")
 
 
 def _documents_for_eval(server) -> dict[str, str]:

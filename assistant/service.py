@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 from assistant.answering import AnswerResponse, answer_from_hits
 from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
@@ -16,8 +17,10 @@ from assistant.answering.intent import Intent, classify
 from assistant.answering.schedules import answer_schedule, find_period
 from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
 from assistant.answering.support import unsupported_reason
+from assistant.chunking import Chunk
+from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
-from assistant.retrieval import Hit
+from assistant.retrieval import Hit, HybridRetriever
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
@@ -28,26 +31,65 @@ class QuestionError(ValueError):
     """A question the assistant will not process (empty, too long); the message says why."""
 
 
+@dataclass(frozen=True)
+class LoadedIndex:
+    """Everything read from one built index; swapped as a whole when the index is rebuilt under a running server."""
+
+    documents: dict[str, dict]
+    contacts: dict[str, list[ContactRecord]]  # by chunk id
+    contact_records: list[ContactRecord]
+    schedules: list[ScheduleRecord]
+    projects: list[ProjectRecord]
+    retriever: HybridRetriever
+    chunks_by_id: dict[str, Chunk]
+    served_by: dict
+    built_at: str
+
+    @classmethod
+    def read(cls, settings: Settings) -> LoadedIndex:
+        store = IndexStore(settings.index_dir)
+        contacts: dict[str, list[ContactRecord]] = {}
+        records = store.contacts()
+        for record in records:
+            contacts.setdefault(record.chunk_id, []).append(record)
+        retriever = load_retriever(store, settings)
+        retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
+        return cls(documents={d["doc_id"]: d for d in store.documents()}, contacts=contacts, contact_records=records,
+                   schedules=store.schedules(), projects=store.projects(), retriever=retriever,
+                   chunks_by_id={c.chunk_id: c for c in retriever.chunks}, served_by=contact_spans(retriever.chunks),
+                   built_at=str(store.manifest().get("built_at", "")))
+
+
 class Assistant:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        store = IndexStore(self.settings.index_dir)
-        self.documents = {d["doc_id"]: d for d in store.documents()}
-        self.contacts: dict[str, list] = {}
-        for record in store.contacts():
-            self.contacts.setdefault(record.chunk_id, []).append(record)
-        self.schedules = store.schedules()
-        self.retriever = load_retriever(store, self.settings)
-        self.chunks = self.retriever.chunks
-        self.chunks_by_id = {c.chunk_id: c for c in self.chunks}
-        self.served_by = contact_spans(self.chunks)
+        self.index = LoadedIndex.read(self.settings)
         self.sessions = SessionMemory()
         self.writer = None
         if self.settings.llm_base_url and self.settings.llm_model:
             from assistant.answering.llm import LLMWriter
 
             self.writer = LLMWriter(self.settings)
-        self.retriever.search("연락처", 1)  # loads Kiwi and the embedder now, not on the first user's question
+
+    def reload(self) -> None:
+        """Read the index again (after a rebuild); requests under way finish on the old one."""
+        self.index = LoadedIndex.read(self.settings)
+
+    # the parts of the loaded index callers use, read through the current snapshot
+    documents = property(lambda self: self.index.documents)
+    contacts = property(lambda self: self.index.contacts)
+    contact_records = property(lambda self: self.index.contact_records)
+    schedules = property(lambda self: self.index.schedules)
+    projects = property(lambda self: self.index.projects)
+    retriever = property(lambda self: self.index.retriever)
+    chunks = property(lambda self: self.index.retriever.chunks)
+    chunks_by_id = property(lambda self: self.index.chunks_by_id)
+    served_by = property(lambda self: self.index.served_by)
+
+    @property
+    def retrieval_mode(self) -> str:
+        """'hybrid' (BM25 + dense) or 'lexical' (BM25 only, while the embeddings are built)."""
+        return "hybrid" if self.index.retriever.dense is not None else "lexical"
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(check_question(query), k or self.settings.top_k)
@@ -58,7 +100,8 @@ class Assistant:
         previous = self.sessions.last(session_id)
         query = resolve(question, previous)  # "그 사업 담당자는?" carries the previous topic along
         intent = classify(question)
-        hits = self.retriever.search(query, max(self.settings.top_k, 5))
+        index = self.index  # one snapshot for the whole answer, even if a rebuild lands meanwhile
+        hits = index.retriever.search(query, max(self.settings.top_k, 5))
         retrieved = time.perf_counter()
         response = None
         reason = unsupported_reason(query, hits, intent.value)
@@ -72,9 +115,9 @@ class Assistant:
         elif intent not in (Intent.CONTACT, Intent.NUMBER) and (
             period := find_period(question, self.settings.reference_date)
         ):
-            response = answer_schedule(query, period, self.schedules, self.chunks_by_id)
+            response = answer_schedule(query, period, index.schedules, index.chunks_by_id)
         elif intent is Intent.CONTACT:
-            response = answer_contact(question, hits, self.contacts, self.served_by, self.chunks_by_id)
+            response = answer_contact(question, hits, index.contacts, index.served_by, index.chunks_by_id)
             if response is None and wants_phone(question):
                 response = abstain(hits)  # a phone number was asked for; no page about this has one
         if response is None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url(corpus_index):
-    """A real `assistant serve` process on a free 127.0.0.1 port, over the corpus index."""
+@contextmanager
+def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ("--no-build",),
+                   timeout: float = 120):
+    """A real `assistant serve` process on a free 127.0.0.1 port; yields (base URL, process).
+
+    ``env`` adds ASSISTANT_* settings (rate limit, admin token, ...) for this server only.
+    """
     import os
     import subprocess
     import sys
@@ -60,11 +65,11 @@ def server_url(corpus_index):
     import httpx
 
     port = free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index)}
-    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), **(env or {})}
+    process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     try:
         while True:
             if process.poll() is not None:
@@ -75,12 +80,19 @@ def server_url(corpus_index):
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy within 120 s")
+                raise RuntimeError(f"server did not become healthy within {timeout} s")
             time.sleep(0.3)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_url(corpus_index):
+    """A real `assistant serve` process on a free 127.0.0.1 port, over the corpus index (shared by the session)."""
+    with running_server(corpus_index) as (url, _):
+        yield url

@@ -67,4 +67,7 @@ class Health(BaseModel):
     status: str
     chunks: int
     documents: int
-    retrieval: str
+    retrieval: str = Field(description="'hybrid' (BM25 + dense), or 'lexical' while the embeddings are built")
+    embedder: str | None = Field(description="id of the embedder the index was built with")
+    index_built_at: str
+    build: dict = Field(description="the background index build: state, embedded chunks so far, error")

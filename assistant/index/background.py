@@ -1,0 +1,80 @@
+"""Building the index in a background thread while the old one (or a lexical one) keeps serving."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.index.build import ingest
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant.index")
+
+
+@dataclass
+class BuildStatus:
+    state: str = "idle"  # idle | building | done | failed
+    started: float | None = None
+    finished: float | None = None
+    embedded: int = 0  # chunks embedded so far in this build
+    chunks: int | None = None
+    error: str | None = None
+    runs: int = 0
+    history: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"state": self.state, "started": self.started, "finished": self.finished, "embedded": self.embedded,
+                "chunks": self.chunks, "error": self.error, "runs": self.runs}
+
+
+class BackgroundIngest:
+    """One full ingest at a time in a daemon thread; ``on_done`` runs after a build succeeded (e.g. reload)."""
+
+    def __init__(self, settings: Settings, on_done: Callable[[], None], paths: list[Path] | None = None) -> None:
+        self.settings = settings
+        self.paths = paths or [settings.corpus_dir]
+        self.on_done = on_done
+        self.status = BuildStatus()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> bool:
+        """Start a build; False when one is already running."""
+        with self._lock:
+            if self.running:
+                return False
+            self.status = BuildStatus(state="building", started=time.time(), runs=self.status.runs + 1)
+            self._thread = threading.Thread(target=self._run, name="background-ingest", daemon=True)
+            self._thread.start()
+            return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.running
+
+    def _progress(self, count: int) -> None:
+        self.status.embedded += count
+
+    def _run(self) -> None:
+        try:
+            report = ingest(self.paths, self.settings, on_embedded=self._progress)
+            if not report.documents:
+                raise RuntimeError("no document could be indexed; the previous index is unchanged")
+            self.status.chunks = report.chunk_count
+            self.on_done()
+            self.status.state = "done"
+        except Exception as exc:  # noqa: BLE001 - the server keeps serving the old index and reports the failure
+            log.exception("background ingest failed")
+            self.status.state, self.status.error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            self.status.finished = time.time()
