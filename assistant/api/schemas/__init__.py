@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API, apart from the logic that fills them."""
+"""Request and response bodies of the HTTP API, apart from the logic that fills them (one module per protocol)."""
 
 from __future__ import annotations
 
