@@ -60,20 +60,24 @@ def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tup
     import os
     import subprocess
     import sys
+    import tempfile
     import time
 
     import httpx
 
     port = free_port()
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), **(env or {})}
+    # the output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server
+    log = tempfile.NamedTemporaryFile(prefix="assistant-serve-", suffix=".log", delete=False)
     process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = Path(log.name)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stdout.read()}")
+                raise RuntimeError(f"server exited: {process.log_path.read_text(errors='replace')}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
@@ -89,6 +93,8 @@ def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tup
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        process.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
