@@ -100,5 +100,6 @@ def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tup
 @pytest.fixture(scope="session")
 def server_url(corpus_index):
     """A real `assistant serve` process on a free 127.0.0.1 port, over the corpus index (shared by the session)."""
-    with running_server(corpus_index) as (url, _):
+    # every test client is 127.0.0.1: the per-client limit would throttle the suite, so it is tested on its own server
+    with running_server(corpus_index, env={"ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"}) as (url, _):
         yield url

@@ -93,7 +93,8 @@ class SkillTemplate(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     outputs: list[SimpleTextOutput] = Field(min_length=1, max_length=OUTPUTS_MAX)
-    quick_replies: list[QuickReply] = Field(default_factory=list, max_length=QUICK_REPLIES_MAX, alias="quickReplies")
+    quick_replies: list[QuickReply] | None = Field(default=None, max_length=QUICK_REPLIES_MAX, alias="quickReplies",
+                                                   description="left out when there is none")
 
 
 class KakaoSkillResponse(BaseModel):
@@ -103,4 +104,4 @@ class KakaoSkillResponse(BaseModel):
     @classmethod
     def text(cls, text: str, quick_replies: list[QuickReply] | None = None) -> KakaoSkillResponse:
         return cls(template=SkillTemplate(outputs=[SimpleTextOutput(simple_text=SimpleTextBody(text=text))],
-                                          quick_replies=quick_replies or []))
+                                          quick_replies=quick_replies or None))

@@ -1,0 +1,221 @@
+"""POST /kakao/skill: the Kakao i OpenBuilder skill protocol, against a real server over the real corpus.
+
+Every answer is compared with what POST /v1/ask says for the same question, so no expected answer is written here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import running_server
+
+from assistant.answering.models import AnswerResponse
+from assistant.api.kakao_format import EMPTY_TEXT, TIMEOUT_TEXT, plain_text, skill_text, too_long_text
+from assistant.facts.contacts import PHONE
+from assistant.service import MAX_QUESTION_CHARS
+
+QA = [json.loads(line) for line in (Path(__file__).resolve().parents[2] / "eval" / "qa.jsonl").open(encoding="utf-8")]
+# the platform's limits (Kakao i OpenBuilder, skill response 2.0)
+TEXT_LIMIT, QUICK_REPLIES_LIMIT, LABEL_LIMIT, OUTPUTS_LIMIT = 1000, 10, 14, 3
+MARKER_CUT = re.compile(r"\[\d+(?![\d\]])|\[$")  # "[1" without its bracket, or a bracket at the very end
+
+
+def skill_payload(utterance, user_id="e1a7c0d2b9f84c5a6d3e", **extra):
+    """A payload as the platform posts it (fields as in the OpenBuilder skill guide, plus newer ones we ignore)."""
+    return {
+        "intent": {"id": "65f2b1c0a3d4e5f6a7b8c9d0", "name": "폴백 블록",
+                   "extra": {"reason": {"code": 1, "message": "OK"}}},
+        "userRequest": {
+            "timezone": "Asia/Seoul",
+            "params": {"ignoreMe": "true", "surface": "Kakaotalk.plusfriend"},
+            "block": {"id": "65f2b1c0a3d4e5f6a7b8c9d0", "name": "폴백 블록"},
+            "utterance": utterance,
+            "lang": "ko",
+            "user": {"id": user_id, "type": "botUserKey",
+                     "properties": {"plusfriendUserKey": "Gq3bX7lR2mTz", "isFriend": True, "botUserKey": user_id}},
+        },
+        "contexts": [],
+        "bot": {"id": "65f2a9e8d7c6b5a4f3e2d1c0", "name": "계획서 도우미"},
+        "action": {"name": "plan-assistant", "clientExtra": None, "params": {}, "id": "65f2b3d4e5f6a7b8c9d0e1f2",
+                   "detailParams": {}},
+        "flow": {"lastBlock": {"id": "65f2b1c0a3d4e5f6a7b8c9d0", "name": "폴백 블록"},
+                 "trigger": {"type": "TEXT_INPUT"}},
+        **extra,
+    }
+
+
+def kakao(url, utterance, user_id="e1a7c0d2b9f84c5a6d3e"):
+    response = httpx.post(f"{url}/kakao/skill", json=skill_payload(utterance, user_id), timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ask(url, question, session_id=None):
+    response = httpx.post(f"{url}/v1/ask", json={"question": question, "session_id": session_id}, timeout=30)
+    assert response.status_code == 200, response.text
+    return AnswerResponse(**response.json())
+
+
+def skill_text_of(body) -> str:
+    """Check the skill response 2.0 shape and the platform's limits; the simpleText."""
+    assert body["version"] == "2.0"
+    template = body["template"]
+    assert set(template) <= {"outputs", "quickReplies"}
+    assert 1 <= len(template["outputs"]) <= OUTPUTS_LIMIT
+    for output in template["outputs"]:
+        assert set(output) == {"simpleText"} and set(output["simpleText"]) == {"text"}
+        text = output["simpleText"]["text"]
+        assert isinstance(text, str) and 0 < len(text) <= TEXT_LIMIT
+        assert not re.search(r"<[A-Za-z/!]", text), "markup in a plain-text bubble"
+        assert not MARKER_CUT.search(text), "a citation marker cut in two"
+    quick_replies = template.get("quickReplies", [])
+    assert len(quick_replies) <= QUICK_REPLIES_LIMIT
+    for reply in quick_replies:
+        assert reply["action"] == "message"
+        assert 0 < len(reply["label"]) <= LABEL_LIMIT
+        assert isinstance(reply["messageText"], str) and reply["messageText"].strip()
+    return template["outputs"][0]["simpleText"]["text"]
+
+
+def quick_replies_of(body) -> list[dict]:
+    return body["template"].get("quickReplies", [])
+
+
+def phones(text: str) -> set[str]:
+    return {match.replace(" ", "") for match in PHONE.findall(text)}
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_a_phone_question_gets_the_phone_number_of_the_answer(server_url):
+    questions = ["학술행사 담당자 전화번호 알려줘",
+                 *[r["question"] for r in QA if r["type"] == "contact" and "전화" in r["question"]][:2]]
+    for question in questions:
+        expected = ask(server_url, question)
+        assert not expected.abstained and phones(expected.answer), question
+        body = kakao(server_url, question, user_id=f"phone-{questions.index(question)}")
+        text = skill_text_of(body)
+        assert phones(expected.answer) <= phones(text), (question, text)
+        assert squeeze(text).startswith(squeeze(plain_text(expected.answer)))  # the answer first, whole
+        # its source is named: number, document title
+        assert f"[1] {expected.citations[0].title}" in text
+
+
+def test_a_contact_answer_offers_the_other_contacts_of_the_program(server_url):
+    body = kakao(server_url, "학술행사 담당자 전화번호 알려줘", user_id="quick-replies")
+    replies = quick_replies_of(body)
+    assert replies and all("연락처" in r["messageText"] for r in replies)
+    following = replies[0]["messageText"]  # tapped: the platform sends it as the user's next utterance
+    expected = ask(server_url, following)
+    text = skill_text_of(kakao(server_url, following, user_id="quick-replies"))
+    assert not expected.abstained and phones(expected.answer) and phones(expected.answer) <= phones(text)
+    assert phones(expected.answer).isdisjoint(phones(body["template"]["outputs"][0]["simpleText"]["text"]
+                                                     .split("\n\n")[0]))  # another person than the first answer
+
+
+def test_an_abstention_offers_the_nearest_sections(server_url):
+    for row in [r for r in QA if r["type"] == "unanswerable"][:6]:
+        expected = ask(server_url, row["question"])
+        if expected.abstained and expected.suggestions:
+            break
+    else:
+        pytest.fail("no unanswerable question of the Q&A set was abstained on with suggestions")
+    body = kakao(server_url, row["question"], user_id="abstention")
+    text = skill_text_of(body)
+    assert squeeze(text).startswith(squeeze(plain_text(expected.answer)))
+    replies = quick_replies_of(body)
+    assert replies
+    for reply in replies:
+        label = reply["label"].rstrip("…")
+        assert any(label.replace(" ", "") in s.replace(" ", "") for s in expected.suggestions), reply
+
+
+def test_a_follow_up_resolves_in_the_same_user_session_only(server_url):
+    first, follow_up = "고양시정연구원 학술행사는 어떤 사업이야?", "그 사업 담당자 연락처는?"
+    ask(server_url, first, session_id="kakao-compare")
+    expected = ask(server_url, follow_up, session_id="kakao-compare")
+    assert not expected.abstained and phones(expected.answer)
+
+    skill_text_of(kakao(server_url, first, user_id="user-a"))
+    text = skill_text_of(kakao(server_url, follow_up, user_id="user-a"))
+    assert phones(expected.answer) <= phones(text)
+
+    alone = ask(server_url, follow_up, session_id="kakao-never-asked")  # what a fresh session gets
+    assert alone.abstained
+    other = skill_text_of(kakao(server_url, follow_up, user_id="user-b"))
+    assert squeeze(other).startswith(squeeze(plain_text(alone.answer)))
+    assert phones(expected.answer).isdisjoint(phones(other.split("\n\n")[0]))  # its sources may quote the line
+    # the Kakao session is its own: the same id on /v1/ask has no earlier turn
+    assert ask(server_url, follow_up, session_id="user-a").abstained
+
+
+def test_long_answers_are_compacted_to_the_limit_keeping_the_answer(server_url):
+    responses = [ask(server_url, r["question"]) for r in QA if r["type"] == "compare"]
+    long = [r for r in responses if len(skill_text(r, limit=10**6)) > TEXT_LIMIT]
+    assert long, "no compare question has an answer and sources longer than a simpleText"
+    for response in long:
+        answer = plain_text(response.answer)
+        for limit in (TEXT_LIMIT, 800, 400, 150, 60):
+            text = skill_text(response, limit=limit)
+            assert 0 < len(text) <= limit
+            assert not MARKER_CUT.search(text)
+            if len(answer) <= limit:
+                assert text.startswith(answer)
+                markers = set(re.findall(r"\[\d+\]", text[len(answer):]))
+                assert markers <= {f"[{c.n}]" for c in response.citations}
+            else:
+                assert text.endswith("…")
+                assert set(re.findall(r"\[\d+\]", text)) <= set(re.findall(r"\[\d+\]", answer))
+    # the same through the skill: the longest one still comes back whole up to its answer
+    longest = max(long, key=lambda r: len(skill_text(r, limit=10**6)))
+    question = next(r["question"] for r, a in zip([r for r in QA if r["type"] == "compare"], responses, strict=True)
+                    if a is longest)
+    text = skill_text_of(kakao(server_url, question, user_id="long"))
+    assert squeeze(text).startswith(squeeze(plain_text(longest.answer)))
+    assert f"[1] {longest.citations[0].title}" in text
+
+
+def test_document_markup_never_reaches_the_bubble():
+    text = plain_text("연구 <b>성과</b>&lt;script&gt;alert(1)&lt;/script&gt;\t\t표\t셀\u202e 끝\u200b 1 < 2")
+    assert "<" not in text.replace("1 < 2", "") and "\u202e" not in text and "\u200b" not in text
+    assert "연구 성과" in text and "표 | 셀" in text and "1 < 2" in text
+
+
+def test_empty_and_too_long_utterances_get_a_readable_answer(server_url):
+    for utterance in ("", "   \n"):
+        assert skill_text_of(kakao(server_url, utterance)) == EMPTY_TEXT
+    too_long = "학술행사 담당자 " * (MAX_QUESTION_CHARS // 5)
+    assert skill_text_of(kakao(server_url, too_long)) == too_long_text(len(too_long.strip()))
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"{\"userRequest\": {\"utterance\": ", "json"),
+    (b"not json at all", "json"),
+    (json.dumps({"intent": {"id": "1", "name": "x"}, "bot": {"id": "2"}}).encode(), "userRequest"),
+    (json.dumps({"userRequest": {"user": {"id": "x"}, "lang": "ko"}}).encode(), "utterance"),
+    (json.dumps({"userRequest": {"utterance": None, "user": {"id": "x"}}}).encode(), "utterance"),
+    (b"[]", "body"),
+])
+def test_a_body_that_is_no_skill_payload_is_refused_clearly(server_url, content, fragment):
+    response = httpx.post(f"{server_url}/kakao/skill", content=content,
+                          headers={"content-type": "application/json"}, timeout=30)
+    assert response.status_code in (400, 422)
+    detail = json.dumps(response.json()["detail"], ensure_ascii=False)
+    assert fragment.lower() in detail.lower() and "Traceback" not in detail
+
+
+def test_an_answer_that_takes_too_long_becomes_a_polite_retry(corpus_index):
+    question = "학술행사 담당자 전화번호 알려줘"
+    with running_server(corpus_index, env={"ASSISTANT_KAKAO_TIMEOUT": "0.001"}) as (url, _):
+        response = httpx.post(f"{url}/kakao/skill", json=skill_payload(question), timeout=30)
+        assert response.status_code == 200
+        body = response.json()
+        assert skill_text_of(body) == TIMEOUT_TEXT
+        assert [r["messageText"] for r in quick_replies_of(body)] == [question]  # one tap asks again
+        assert phones(ask(url, question).answer)  # the server itself answers; only the skill's wait was cut
