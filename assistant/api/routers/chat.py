@@ -1,5 +1,156 @@
-"""POST /v1/chat/completions: the OpenAI chat-completions protocol (to be filled in)."""
+"""POST /v1/chat/completions and GET /v1/models: the OpenAI chat-completions protocol.
 
-from fastapi import APIRouter
+Any OpenAI client or chat front end (the ``openai`` SDK, Open WebUI, LibreChat) can use the assistant with
+``base_url=<server>/v1``. Errors on these routes, request validation included, use OpenAI's error object
+(``{"error": {"message", "type", "param", "code"}}``); the rest of the API keeps ``{"detail": ...}``.
+"""
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from assistant.api.openai_chat import ChatAnswer, ChatAPIError, complete, stream_pieces
+from assistant.api.schemas.openai import (
+    MODEL_ID,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    ChunkDelta,
+    ErrorResponse,
+    ModelCard,
+    ModelList,
+)
+
+log = logging.getLogger("assistant.api.openai")
+
+
+class OpenAIErrorRoute(APIRoute):
+    """Errors of this router's routes in OpenAI's error format, without touching the app's own handlers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                error = validation_error(exc.errors())
+            except ChatAPIError as exc:
+                error = exc
+            except HTTPException:
+                raise
+            except Exception:
+                log.exception("unhandled error on %s", request.url.path)  # the trace goes to the log only
+                error = ChatAPIError(500, "내부 오류가 발생했습니다.", type="server_error")
+            return JSONResponse(status_code=error.status, content=error.body())
+
+        return handle
+
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIErrorRoute,
+                   responses={400: {"model": ErrorResponse, "description": "invalid request (OpenAI error object)"}})
+
+
+def validation_error(errors: list[dict]) -> ChatAPIError:
+    """The first validation error, in words a chat user can act on."""
+    first = errors[0] if errors else {}
+    kind = first.get("type", "")
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    param = ".".join(loc) or None
+    if kind == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "")
+        at = f", {loc[0]}번째 문자" if loc else ""
+        return ChatAPIError(400, f"요청 본문이 올바른 JSON이 아닙니다 ({detail}{at}).", code="invalid_json")
+    if not loc:
+        return ChatAPIError(400, "요청 본문은 JSON 객체여야 합니다 (Content-Type: application/json).",
+                            code="invalid_body")
+    if kind == "missing":
+        return ChatAPIError(400, f"필수 항목 '{param}'이(가) 없습니다.", param=param, code="missing_field")
+    if param == "messages" and kind == "too_short":
+        return ChatAPIError(400, "messages가 비어 있습니다: 질문이 담긴 사용자 메시지가 하나 이상 있어야 합니다.",
+                            param=param, code="empty_messages")
+    return ChatAPIError(400, f"'{param}' 값이 올바르지 않습니다: {first.get('msg', '')}", param=param,
+                        code="invalid_value")
+
+
+@router.post("/chat/completions", response_model=ChatCompletion,
+             summary="OpenAI-compatible chat: the cited answer to the last user message",
+             responses={200: {"content": {"text/event-stream": {"schema": {
+                 "type": "string", "description": "with stream: true, 'data: <chat.completion.chunk JSON>' events "
+                                                  "(see ChatCompletionChunk in assistant/api/schemas/openai.py), "
+                                                  "then 'data: [DONE]'"}}},
+                              "description": "a chat.completion, or with stream: true server-sent events"}})
+async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
+    assistant = request.app.state.assistant
+    answer: ChatAnswer = await run_in_threadpool(complete, assistant, body.messages, body.user)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(_events(answer, completion_id, created, include_usage),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    completion = ChatCompletion(
+        id=completion_id, created=created, model=MODEL_ID,
+        choices=[Choice(message=AssistantMessage(content=answer.content))],
+        usage=answer.usage, citations=answer.response.citations, abstained=answer.response.abstained,
+    )
+    return JSONResponse(completion.model_dump(mode="json"))
+
+
+async def _events(answer: ChatAnswer, completion_id: str, created: int, include_usage: bool) -> AsyncIterator[str]:
+    def chunk(delta: ChunkDelta | None, finish: bool = False, **extra: Any) -> str:
+        event = ChatCompletionChunk(id=completion_id, created=created, model=MODEL_ID, **extra, choices=(
+            [] if delta is None else [ChunkChoice(delta=delta, finish_reason="stop" if finish else None)]))
+        data = event.model_dump(mode="json")
+        for key in ("citations", "abstained"):  # only on the last content chunk
+            if data[key] is None:
+                del data[key]
+        for choice in data["choices"]:
+            choice["delta"] = {k: v for k, v in choice["delta"].items() if v is not None}
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    yield chunk(ChunkDelta(role="assistant", content=""))
+    for piece in stream_pieces(answer.content):
+        yield chunk(ChunkDelta(content=piece))
+    yield chunk(ChunkDelta(), finish=True, citations=answer.response.citations, abstained=answer.response.abstained)
+    if include_usage:
+        yield chunk(None, usage=answer.usage)
+    yield "data: [DONE]\n\n"
+
+
+@router.get("/models", response_model=ModelList, summary="The one model: the assistant")
+def list_models(request: Request) -> ModelList:
+    return ModelList(data=[_model_card(request)])
+
+
+@router.get("/models/{model_id}", response_model=ModelCard, summary="The model, by id")
+def get_model(model_id: str, request: Request) -> ModelCard:
+    if model_id != MODEL_ID:
+        raise ChatAPIError(404, f"모델 '{model_id}'이(가) 없습니다. 이 서버의 모델은 '{MODEL_ID}'입니다.",
+                           param="model", code="model_not_found", type="not_found_error")
+    return _model_card(request)
+
+
+def _model_card(request: Request) -> ModelCard:
+    built_at = request.app.state.assistant.index.built_at
+    try:
+        created = int(datetime.datetime.strptime(built_at, "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    except ValueError:
+        created = 0
+    return ModelCard(id=MODEL_ID, created=created, owned_by="plan-assistant")

@@ -1,0 +1,173 @@
+"""The OpenAI chat protocol over the assistant: conversations, the cited Markdown answer, its stream pieces.
+
+OpenAI clients keep no session: they resend the whole conversation with every request. The topic a follow-up
+("그 사업 담당자는?") refers to is therefore computed from that history, not from a session the client cannot
+name. The state after each user turn is remembered in the assistant's session memory under a key that hashes the
+user and every user message up to that turn, so it is a function of the history alone:
+
+- a regenerated answer, or an edited earlier message (a new branch), resolves against its own history, never
+  against whatever the conversation said last on another branch;
+- two conversations share a state only if they are the same questions from the same user (and then the state is
+  the same anyway);
+- when the state is not remembered (the server restarted, the session expired, the conversation began elsewhere),
+  the earlier user turns are replayed (at most ``MAX_REPLAY``) to rebuild it.
+
+A key of the first message only, or of the ``user`` field alone, would get all three wrong: a user's every
+conversation, every branch of one conversation and the front end's own background requests (titles, tags) would
+share one "last topic".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from assistant.analysis import count_tokens
+from assistant.answering import AnswerResponse
+from assistant.api.schemas.openai import ChatMessage, Usage
+from assistant.service import MAX_QUESTION_CHARS, Assistant, QuestionError
+
+MAX_REPLAY = 6  # earlier user turns replayed to rebuild a forgotten state; older ones are taken as no topic
+STREAM_PIECE_CHARS = 20
+
+
+class ChatAPIError(Exception):
+    """A request this protocol refuses, with what the OpenAI error object says about it."""
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
+                 type: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+        self.type = type
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    response: AnswerResponse
+    content: str
+    usage: Usage
+
+
+def message_text(message: ChatMessage) -> str:
+    if message.content is None:
+        return ""
+    if isinstance(message.content, str):
+        return message.content
+    return "\n".join(part.text for part in message.content if part.type == "text" and part.text)
+
+
+def user_questions(messages: list[ChatMessage]) -> list[str]:
+    """The user turns of the conversation, the question last; refuses a request without a usable question."""
+    users = [message_text(m).strip() for m in messages if m.role == "user"]
+    if not users:
+        raise ChatAPIError(400, "messages에 사용자 질문(role이 'user'인 메시지)이 없습니다.", param="messages",
+                           code="no_user_message")
+    question = users[-1]
+    if not question:
+        raise ChatAPIError(400, "마지막 사용자 메시지에 질문 텍스트가 없습니다.", param="messages", code="empty_question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ChatAPIError(400, f"질문이 너무 깁니다: {len(question)}자입니다 (최대 {MAX_QUESTION_CHARS}자).",
+                           param="messages", code="question_too_long")
+    return [q for q in users[:-1] if q] + [question]
+
+
+def conversation_key(user: str | None, questions: list[str]) -> str:
+    """The session the state after the last of ``questions`` is remembered under."""
+    digest = hashlib.sha256(json.dumps([user or "", *questions], ensure_ascii=False).encode()).hexdigest()
+    return f"openai:{digest[:32]}"
+
+
+def answer_conversation(assistant: Assistant, questions: list[str], user: str | None = None) -> AnswerResponse:
+    """The answer to the last question, each follow-up resolved against the user turns before it."""
+    keys = [conversation_key(user, questions[: i + 1]) for i in range(len(questions))]
+    last = len(questions) - 1
+    # a turn that abstained leaves no state of its own, so "not remembered" may also mean "no topic": bounded
+    first = last
+    while first > 0 and last - first < MAX_REPLAY and assistant.sessions.last(keys[first - 1]) is None:
+        first -= 1
+    for turn in range(first, last):
+        try:
+            _ask_turn(assistant, questions[turn], keys[turn - 1] if turn else None, keys[turn])
+        except QuestionError:
+            _carry_over(assistant, keys[turn - 1] if turn else None, keys[turn])  # that turn was refused
+    return _ask_turn(assistant, questions[last], keys[last - 1] if last else None, keys[last])
+
+
+def _ask_turn(assistant: Assistant, question: str, before: str | None, after: str) -> AnswerResponse:
+    """Ask ``question`` in the state remembered under ``before``, leaving the resulting state under ``after``."""
+    previous = assistant.sessions.last(before) if before else None
+    if previous is not None:
+        assistant.sessions.remember(after, previous.question, previous.topic)  # overwrites a regenerated turn's
+        return assistant.ask(question, session_id=after)
+    if assistant.sessions.last(after) is None:
+        return assistant.ask(question, session_id=after)
+    # asked before from no topic (a regenerated answer): its resulting state is already there, and the state a
+    # session has after the question must not be read as the state before it
+    return assistant.ask(question)
+
+
+def _carry_over(assistant: Assistant, before: str | None, after: str) -> None:
+    previous = assistant.sessions.last(before) if before else None
+    if previous is not None:
+        assistant.sessions.remember(after, previous.question, previous.topic)
+
+
+# Markdown front ends turn the content into HTML, and the answer and the quotes are document text: untrusted.
+# Escaped are only what would become markup rather than text (a tag, a comment, an autolink, a character
+# reference, a link or image, a link definition); everything else stays verbatim.
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)|\](?=\()|\](?=:)")
+
+
+def markdown_safe(text: str) -> str:
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), text)
+
+
+def format_content(response: AnswerResponse) -> str:
+    """The answer with its [n] markers, then the numbered sources with their verbatim quotes, in Markdown."""
+    parts = [markdown_safe(response.answer.strip())]
+    if response.citations:
+        parts.append("**가까운 출처**" if response.abstained else "**출처**")
+        for citation in response.citations:
+            heading = f"[{citation.n}] {markdown_safe(citation.title)}"
+            if citation.section:
+                heading += f" — {markdown_safe(citation.section)}"
+            quote = "\n".join(f"> {line}" if line.strip() else ">"
+                              for line in markdown_safe(citation.text.strip()).split("\n"))
+            parts.append(f"{heading}\n{quote}")
+    return "\n\n".join(parts)
+
+
+def stream_pieces(content: str, size: int = STREAM_PIECE_CHARS) -> list[str]:
+    """The content in pieces of about ``size`` characters, cut after whitespace; they join back to the content."""
+    pieces: list[str] = []
+    current = ""
+    for word in re.findall(r"\S+\s*|\s+", content):
+        if current and len(current) + len(word) > size:
+            pieces.append(current)
+            current = ""
+        current += word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def complete(assistant: Assistant, messages: list[ChatMessage], user: str | None) -> ChatAnswer:
+    """Blocking: the answer, its Markdown content and the token counts (run in a worker thread)."""
+    questions = user_questions(messages)
+    try:
+        response = answer_conversation(assistant, questions, user)
+    except QuestionError as exc:
+        raise ChatAPIError(400, f"질문을 처리할 수 없습니다: {exc}", param="messages", code="invalid_question") from exc
+    content = format_content(response)
+    prompt = sum(count_tokens(message_text(m)) for m in messages)
+    completion = count_tokens(content)
+    return ChatAnswer(response, content, Usage(prompt_tokens=prompt, completion_tokens=completion,
+                                               total_tokens=prompt + completion))

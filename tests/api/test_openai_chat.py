@@ -1,0 +1,224 @@
+"""POST /v1/chat/completions and GET /v1/models, through the official ``openai`` client against a real server.
+
+Expected answers come from the Q&A set and from ``POST /v1/ask`` on the same server, never from this file.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from markdown_it import MarkdownIt
+from openai import OpenAI
+
+from assistant.answering.models import AnswerResponse, Citation
+from assistant.api.openai_chat import format_content, markdown_safe
+from assistant.service import MAX_QUESTION_CHARS
+
+QA = {q["id"]: q for q in map(json.loads, (Path(__file__).parents[2] / "eval" / "qa.jsonl").open(encoding="utf-8"))}
+PHONE_QUESTION = "gy-009"  # gold key strings: a name and a phone number
+DATE_QUESTION = "gy-017"  # gold key string: a date
+
+# two programs, and a follow-up that only makes sense after one of them
+FIRST = "고양시정연구원 학술행사는 어떤 사업이야?"
+OTHER = "파주 공모사업 관리는 어떻게 해?"
+FOLLOW_UP = "그 사업 담당자 연락처는?"
+
+
+@pytest.fixture(scope="module")
+def client(server_url) -> OpenAI:
+    return OpenAI(base_url=f"{server_url}/v1", api_key="unused", max_retries=0, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def http(server_url):
+    with httpx.Client(base_url=server_url, timeout=60) as http:
+        yield http
+
+
+def chat(client: OpenAI, questions: list[str], **kwargs) -> list[openai.types.chat.ChatCompletion]:
+    """Each question in turn, resending the whole conversation as chat clients do."""
+    messages: list[dict] = [{"role": "system", "content": "문서에 근거해 답하세요."}]
+    completions = []
+    for question in questions:
+        messages.append({"role": "user", "content": question})
+        completion = client.chat.completions.create(model="plan-assistant", messages=messages, **kwargs)
+        messages.append({"role": "assistant", "content": completion.choices[0].message.content})
+        completions.append(completion)
+    return completions
+
+
+def ask_in_session(http: httpx.Client, questions: list[str]) -> dict:
+    """The last answer of ``POST /v1/ask`` for the questions asked in turn in a new session."""
+    session = f"test-{uuid.uuid4().hex}"
+    for question in questions:
+        answer = http.post("/v1/ask", json={"question": question, "session_id": session})
+        assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def answer_part(completion) -> str:
+    """The answer before the sources."""
+    return completion.choices[0].message.content.split("\n\n**")[0]
+
+
+@pytest.mark.parametrize("qa_id", [PHONE_QUESTION, DATE_QUESTION])
+def test_the_answer_quotes_its_sources_like_ask(client, http, qa_id):
+    qa = QA[qa_id]
+    completion = client.chat.completions.create(model="anything", messages=[{"role": "user", "content": qa["question"]}])
+    content = completion.choices[0].message.content
+    assert completion.id.startswith("chatcmpl-") and completion.object == "chat.completion"
+    assert completion.choices[0].finish_reason == "stop" and completion.choices[0].message.role == "assistant"
+    for key in qa["must_contain"]:
+        assert key in content
+    assert "[1]" in content
+
+    ask = http.post("/v1/ask", json={"question": qa["question"]}).json()
+    assert content.startswith(markdown_safe(ask["answer"]) + "\n\n**출처**\n\n")
+    citations = completion.model_extra["citations"]
+    assert citations and completion.model_extra["abstained"] is False
+    assert [(c["n"], c["chunk_id"], c["text"]) for c in citations] == \
+        [(c["n"], c["chunk_id"], c["text"]) for c in ask["citations"]]
+    for citation in citations:
+        assert f"[{citation['n']}] {citation['title']}" in content and citation["section"] in content
+        for line in citation["text"].strip().splitlines():
+            assert line.strip() in content  # the verbatim quote, as a Markdown block quote
+
+    usage = completion.usage
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_streamed_pieces_join_to_the_same_content(client):
+    messages = [{"role": "user", "content": QA[PHONE_QUESTION]["question"]}]
+    whole = client.chat.completions.create(model="plan-assistant", messages=messages)
+    chunks = list(client.chat.completions.create(model="plan-assistant", messages=messages, stream=True,
+                                                 stream_options={"include_usage": True}))
+    assert all(c.object == "chat.completion.chunk" and c.id == chunks[0].id for c in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 3  # streamed in pieces, not in one
+    assert "".join(pieces) == whole.choices[0].message.content
+    finished = [c for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert len(finished) == 1 and finished[0].choices[0].finish_reason == "stop"
+    assert finished[0].model_extra["citations"] == whole.model_extra["citations"]
+    usage_chunk = chunks[-1]
+    assert usage_chunk.choices == [] and usage_chunk.usage == whole.usage
+    assert all(c.usage is None for c in chunks[:-1])
+
+    without = list(client.chat.completions.create(model="plan-assistant", messages=messages, stream=True))
+    assert all(c.usage is None and c.choices for c in without)
+
+
+def test_the_stream_is_server_sent_events_ending_with_done(http):
+    body = {"model": "plan-assistant", "stream": True,
+            "messages": [{"role": "user", "content": QA[DATE_QUESTION]["question"]}]}
+    with http.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line]
+    assert all(line.startswith("data: ") for line in events)
+    assert events[-1] == "data: [DONE]"
+    assert all(json.loads(line[6:])["object"] == "chat.completion.chunk" for line in events[:-1])
+
+
+def test_a_follow_up_resolves_against_its_own_conversation(client, http):
+    # two conversations at once, each replaying its history, interleaved
+    first, other = chat(client, [FIRST]), chat(client, [OTHER])
+    followed_first = chat(client, [FIRST, FOLLOW_UP])[-1]
+    followed_other = chat(client, [OTHER, FOLLOW_UP])[-1]
+    assert answer_part(followed_first) == markdown_safe(ask_in_session(http, [FIRST, FOLLOW_UP])["answer"])
+    assert answer_part(followed_other) == markdown_safe(ask_in_session(http, [OTHER, FOLLOW_UP])["answer"])
+    assert not followed_first.model_extra["abstained"] and not followed_other.model_extra["abstained"]
+    assert answer_part(followed_first) != answer_part(followed_other)
+    docs = [c.model_extra["citations"][0]["doc"] for c in (first[0], followed_first, other[0], followed_other)]
+    assert docs[0] == docs[1] != docs[2] == docs[3]  # each follow-up stays with its own question's document
+
+    alone = chat(client, [FOLLOW_UP])[-1]  # no history: which program is meant is asked back, as /v1/ask does
+    assert alone.model_extra["abstained"]
+    assert answer_part(alone) == markdown_safe(http.post("/v1/ask", json={"question": FOLLOW_UP}).json()["answer"])
+
+
+def test_an_edited_or_regenerated_turn_resolves_against_its_own_history(client, http):
+    user = f"editor-{uuid.uuid4().hex}"
+    long_branch = chat(client, [FIRST, OTHER, FOLLOW_UP], user=user)[-1]
+    assert answer_part(long_branch) == markdown_safe(ask_in_session(http, [FIRST, OTHER, FOLLOW_UP])["answer"])
+    # the user edits the second message into the follow-up: that branch never asked about OTHER
+    history = [{"role": "user", "content": FIRST}, {"role": "assistant", "content": "..."},
+               {"role": "user", "content": FOLLOW_UP}]
+    edited = client.chat.completions.create(model="plan-assistant", messages=history, user=user)
+    assert answer_part(edited) == markdown_safe(ask_in_session(http, [FIRST, FOLLOW_UP])["answer"])
+    assert answer_part(edited) != answer_part(long_branch)
+    # regenerating the last answer of the long branch gives it again
+    again = chat(client, [FIRST, OTHER, FOLLOW_UP], user=user)[-1]
+    assert answer_part(again) == answer_part(long_branch)
+
+
+def test_a_conversation_the_server_never_saw_is_replayed(client, http):
+    """History sent whole to a server that does not remember it (restarted, expired, begun elsewhere)."""
+    history = [{"role": "user", "content": [{"type": "text", "text": OTHER}]},
+               {"role": "assistant", "content": "이전 답변"},
+               {"role": "user", "content": FOLLOW_UP}]
+    for user in (f"new-{uuid.uuid4().hex}", f"new-{uuid.uuid4().hex}"):
+        completion = client.chat.completions.create(model="plan-assistant", messages=history, user=user)
+        assert answer_part(completion) == markdown_safe(ask_in_session(http, [OTHER, FOLLOW_UP])["answer"])
+        assert not completion.model_extra["abstained"]
+
+
+def test_the_models_list_names_the_assistant(client):
+    models = client.models.list().data
+    assert [m.id for m in models] == ["plan-assistant"]
+    assert client.models.retrieve("plan-assistant").owned_by
+    with pytest.raises(openai.NotFoundError) as error:
+        client.models.retrieve("gpt-4o")
+    assert "plan-assistant" in error.value.message
+
+
+@pytest.mark.parametrize(("messages", "code", "says"), [
+    ([], "empty_messages", "messages가 비어"),
+    ([{"role": "system", "content": "요약해 주세요"}], "no_user_message", "사용자 질문"),
+    ([{"role": "user", "content": "가" * (MAX_QUESTION_CHARS + 1)}], "question_too_long", f"최대 {MAX_QUESTION_CHARS}자"),
+    ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}], "empty_question",
+     "질문 텍스트가 없습니다"),
+    ([{"role": "robot", "content": "안녕"}], "invalid_value", "messages.0.role"),
+])
+def test_bad_requests_raise_the_sdk_error_with_a_clear_message(client, messages, code, says):
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(model="plan-assistant", messages=messages)
+    assert error.value.code == code and error.value.type == "invalid_request_error"
+    assert says in error.value.message
+
+
+def test_malformed_json_gets_the_openai_error_shape_on_this_router_only(http):
+    broken = http.post("/v1/chat/completions", content=b'{"model": "x", "messages": [',
+                       headers={"content-type": "application/json"})
+    assert broken.status_code == 400
+    error = broken.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == "invalid_json"
+    assert "JSON" in error["message"]
+    not_json = http.post("/v1/chat/completions", content=b"question=hi",
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert not_json.status_code == 400 and "application/json" in not_json.json()["error"]["message"]
+    # the rest of the API keeps its own format
+    elsewhere = http.post("/v1/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert elsewhere.status_code == 422 and "detail" in elsewhere.json()
+
+
+def test_document_text_never_becomes_markup_in_the_content():
+    quote = ("연락처 <script>alert(1)</script> &amp; [자료](javascript:alert(1)) <대전스토리투어>\n - 담당 ☎ 8073-8344\n"
+             "[1]: http://evil.example")
+    response = AnswerResponse(answer="담당 ☎ 8073-8344 <img src=x onerror=alert(1)> [1]", citations=[
+        Citation(n=1, doc="d", title="문서 <b>제목</b>", section="사업 > <u>세부</u>", text=quote, score=1.0),
+    ])
+    rendered = MarkdownIt("commonmark").render(format_content(response))
+    assert not re.search(r"<(?!/?(?:p|strong|blockquote|ul|li)>)", rendered)  # only the Markdown's own tags
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    for line in quote.splitlines():
+        assert line.strip(" -") in text
+    assert "<img src=x onerror=alert(1)>" in text and "문서 <b>제목</b>" in text
