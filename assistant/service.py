@@ -21,6 +21,7 @@ from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
 from assistant.retrieval import Hit, HybridRetriever
+from assistant.retrieval.decompose import split_two_sided
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
@@ -123,7 +124,9 @@ class Assistant:
         if response is None:
             # a contact line answers "who"; for anything else it is a short chunk BM25 likes too much
             evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
-            if TWO_SIDED.search(question):  # "A랑 B 중에 어디가 더": a fact from each side, so more evidence
+            if sides := split_two_sided(query):  # "A랑 B 중에 어디가 더": a fact from each side
+                response = compose(query, evidence, intent.value, max_chars=700, evidence=5, sides=sides)
+            elif TWO_SIDED.search(question):  # 각각, 둘 다 without two named sides: more evidence
                 response = compose(query, evidence, intent.value, max_chars=700, evidence=5)
             else:
                 response = compose(query, evidence, intent.value)

@@ -44,38 +44,52 @@ _NUMBER = re.compile(r"\d")
 
 
 def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: int = MAX_ANSWER_CHARS,
-            evidence: int = 3) -> AnswerResponse:
+            evidence: int = 3, sides: tuple[str, ...] = ()) -> AnswerResponse:
     """The lines of the best evidence that share the most with the question, each cited.
 
     Lines, not sentences: in these documents a line is a bullet, a table row or a title,
     the unit a reader quotes. Lines sharing words with the question come first, for "when"
     and "how much" questions lines with a date or a number too; the chosen lines are shown
-    in document order, within ``max_chars``.
+    in document order, within ``max_chars``. With ``sides`` (the two halves of a comparison)
+    the lines are picked by turns, the best for each side and then for the whole question,
+    so each side gets its fact even when its evidence ranks lower.
     """
     if not hits:
         return AnswerResponse(answer=NO_ANSWER, abstained=True)
-    wanted = set(analyze(question))
-    scored: list[tuple[float, int, int, str]] = []
+    parts = [question, *sides]
+    wanted = [set(analyze(part)) for part in parts]
+    weight = (lambda n: n ** -0.5) if sides else (lambda n: 1 / n)  # each side's evidence ranks lower than the first
+    # per part: (score, hit number, line position, line)
+    scored: list[list[tuple[float, int, int, str]]] = [[] for _ in parts]
     for n, hit in enumerate(hits[:evidence], start=1):
-        label_overlap = 0  # a short label line ("미션", "비전") lends its match to the value below it
+        label_overlap = [0] * len(parts)  # a short label line ("미션", "비전") lends its match to the value below it
         for position, line in enumerate(hit.chunk.quote.split("\n")):
             line = line.strip()
             if not line:
                 continue
-            overlap = len(wanted & set(analyze(line)))
+            terms = set(analyze(line))
+            overlaps = [len(w & terms) for w in wanted]
             if len(line) >= 4:
                 typed = (intent == "schedule" and _DATE.search(line)) or (intent == "number" and _NUMBER.search(line))
-                score = (max(overlap, label_overlap) + (0.5 if typed else 0.0) + 0.2) / n
-                scored.append((score, n, position, line))
-            label_overlap = overlap if len(line) <= 12 else 0
+                for part, overlap in enumerate(overlaps):
+                    score = (max(overlap, label_overlap[part]) + (0.5 if typed else 0.0) + 0.2) * weight(n)
+                    scored[part].append((score, n, position, line))
+            label_overlap = overlaps if len(line) <= 12 else [0] * len(parts)
+    queues = [sorted(lines, key=lambda s: -s[0]) for lines in scored]
+    turns = [*range(1, len(parts)), 0] if sides else [0]  # each side first, then the whole question
     chosen: list[tuple[int, int, str]] = []
     used = 0
-    for _, n, position, line in sorted(scored, key=lambda s: -s[0]):
-        if used + len(line) > max_chars and chosen:
-            continue
-        if all(line != other for _, _, other in chosen):
-            chosen.append((n, position, line))
-            used += len(line) + 5
+    while any(queues[p] for p in turns):
+        for part in turns:
+            while queues[part]:
+                _, n, position, line = queues[part].pop(0)
+                if any(line == other for _, _, other in chosen):
+                    continue
+                if used + len(line) > max_chars and chosen:
+                    continue
+                chosen.append((n, position, line))
+                used += len(line) + 5
+                break
     chosen.sort()
     cited = sorted({n for n, _, _ in chosen})
     renumber = {old: new for new, old in enumerate(cited, start=1)}

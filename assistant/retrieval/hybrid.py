@@ -4,20 +4,22 @@ Reciprocal rank fusion needs no score calibration between retrievers: each contr
 ``weight / (k + rank)`` for the chunks it ranks.  On top of that:
 - an exact-match boost for chunks containing, verbatim (spacing aside), a phone number, a
   date, a long number or a name from the question;
-- the top four always leave room for a second document when one ranks near the top, so a
-  question comparing two organizations finds both.
+- the top four always leave room for a second document when one ranks near the top, and a
+  comparison question is also searched once per side, so a question comparing two
+  organizations finds both.
 Every hit keeps its rank and score from each retriever, so an answer can explain itself.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.analysis import respace, tokenize
 from assistant.chunking import Chunk
+from assistant.retrieval.decompose import split_two_sided
 from assistant.retrieval.dense import DenseIndex
 from assistant.retrieval.embedders import Embedder
 from assistant.retrieval.lexical import BM25Index, top_k
@@ -64,6 +66,20 @@ class HybridRetriever:
         return "hybrid" if self.dense is not None else "lexical"
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
+        """The k best chunks; a comparison question is searched whole and once per side, the lists interleaved."""
+        sides = split_two_sided(query)
+        if sides is None:
+            return self._search_one(query, k)
+        merged: dict[str, Hit] = {}
+        lists = [self._search_one(part, k) for part in (query, *sides)]
+        for position in range(k):
+            for part, hits in enumerate(lists):
+                if position < len(hits) and hits[position].chunk.chunk_id not in merged:
+                    hit = hits[position]
+                    merged[hit.chunk.chunk_id] = replace(hit, ranks={**hit.ranks, "part": part})
+        return [replace(hit, rank=rank) for rank, hit in enumerate(list(merged.values())[:k], start=1)]
+
+    def _search_one(self, query: str, k: int) -> list[Hit]:
         s = self.settings
         rankings: dict[str, list[tuple[int, float]]] = {
             "bm25": self.bm25.search(query, s.candidates),
