@@ -24,11 +24,16 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian packages the tests use: a Hangul font to write real PDFs with.
+# Debian packages the tests use: a Hangul font to write real PDFs with (and for the browser to draw Hangul),
+# and Chromium for the web UI tests (Playwright drives it; its own browser download needs the internet).
 system-deps:
 	@if ! fc-list 2>/dev/null | grep -qi nanum; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fontconfig >/dev/null; \
 		else echo "install the Debian package fonts-nanum (needs root)"; exit 1; fi; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "install the Debian package chromium (needs root)"; exit 1; fi; \
 	fi
 
 index: install

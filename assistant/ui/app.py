@@ -1,0 +1,266 @@
+"""The Gradio Blocks: 채팅, 연락처, 일정, 문서.
+
+Callbacks read the assistant through ``get_assistant`` on every call: the server swaps it (or its
+index) when a rebuild finishes, and the UI must answer from the current one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TypeVar
+
+import gradio as gr
+
+from assistant.index.background import BackgroundIngest
+from assistant.service import Assistant, QuestionError
+from assistant.ui import render, views
+
+log = logging.getLogger("assistant.ui")
+T = TypeVar("T")
+
+# from eval/qa.jsonl: a contact, a schedule, a program question and a follow-up that refers back to the first
+EXAMPLE_QUESTIONS = (
+    "고양시정연구원 학술행사 담당자 번호 알려줘",
+    "빛마루 청사 임대 계약 언제까지임?",
+    "미래전략데이터센터는 어떤 자료를 내놓나요?",
+    "파주시 미래전략관에서 시정백서 만드는 거 과장님이 누구세요? 전화번호도요",
+)
+FOLLOW_UP_EXAMPLE = "그 사업 팀장은?"
+MODE_REFRESH_SECONDS = 15
+STREAM_PIECES = 24  # the answer appears in about this many steps
+STREAM_PAUSE = 0.012  # seconds between steps: long enough for the browser to paint each one
+SEARCHING = '<div class="answer-text searching">문서에서 찾는 중…</div>'
+FAILED = "답변을 만드는 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
+
+CSS = """
+.gradio-container { max-width: 1180px !important; width: 100% !important; margin: 0 auto !important; }
+.table-wrap, .table-wrap * { font-family: var(--font) !important; }
+#app-title h1 { margin-bottom: 0; }
+#mode-line { font-size: 0.92em; color: var(--body-text-color-subdued); }
+#chat-notice p { color: var(--error-text-color); font-weight: 600; margin: 0; }
+#chatbot .answer-text { line-height: 1.6; }
+#chatbot .answer-meta { margin-top: 8px; font-size: 0.8em; color: var(--body-text-color-subdued); }
+#chatbot .searching { color: var(--body-text-color-subdued); font-style: italic; }
+#chatbot .citations-label { margin-top: 10px; font-size: 0.85em; font-weight: 600;
+  color: var(--body-text-color-subdued); }
+details.citation, details.doc-section { border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 4px 10px; margin: 4px 0; background: var(--background-fill-secondary); }
+details.citation summary, details.doc-section summary { cursor: pointer; font-size: 0.9em; font-weight: 600; }
+details .quote { white-space: pre-wrap; tab-size: 4; font-size: 0.88em; margin: 6px 0 2px 0;
+  padding-left: 8px; border-left: 3px solid var(--border-color-accent); }
+.suggestions { margin-top: 8px; font-size: 0.9em; }
+.example-row button { white-space: normal !important; justify-content: flex-start !important; text-align: left; }
+.doc-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+"""
+
+
+def build_ui(get_assistant: Callable[[], Assistant],
+             get_builder: Callable[[], BackgroundIngest | None] = lambda: None) -> gr.Blocks:
+    """``get_builder``: the background index build, if any, so the mode line can say a switch is coming."""
+    mode = partial(_mode, get_assistant, get_builder)
+    with gr.Blocks(title="계획 문서 도우미", analytics_enabled=False) as blocks:
+        gr.Markdown("# 계획 문서 도우미\n색인된 공공기관 계획 문서에서 담당자와 연락처, 일정, 사업 내용을 찾아 "
+                    "출처와 함께 답합니다.", elem_id="app-title")
+        mode_line = gr.Markdown(elem_id="mode-line")
+        with gr.Tabs():
+            with gr.Tab("채팅", id="chat"):
+                _chat_tab(get_assistant, mode, mode_line)
+            with gr.Tab("연락처", id="contacts"):
+                load_contacts = _contacts_tab(get_assistant)
+            with gr.Tab("일정", id="schedules"):
+                load_schedules = _schedules_tab(get_assistant)
+            with gr.Tab("문서", id="documents"):
+                load_documents = _documents_tab(get_assistant)
+        blocks.load(mode, outputs=mode_line, show_progress="hidden", api_visibility="private")
+        # a background build switches lexical to hybrid retrieval; the line follows without a reload
+        gr.Timer(MODE_REFRESH_SECONDS).tick(mode, outputs=mode_line, show_progress="hidden", api_visibility="private")
+        for loader in (load_contacts, load_schedules, load_documents):
+            loader(blocks)
+    return blocks
+
+
+def _mode(get_assistant: Callable[[], Assistant], get_builder: Callable[[], BackgroundIngest | None]) -> str:
+    assistant, builder = get_assistant(), get_builder()
+    building = builder is not None and builder.running
+    return render.mode_markdown(assistant.retrieval_mode, len(assistant.documents), len(assistant.chunks), building,
+                                builder.status.embedded if building else 0)
+
+
+def _chat_tab(get_assistant: Callable[[], Assistant], mode: Callable[[], str], mode_line: gr.Markdown) -> None:
+    session = gr.State(None)  # this browser tab's conversation id, made on its first question
+    chatbot = gr.Chatbot(elem_id="chatbot", label="대화", show_label=False, height=560, latex_delimiters=[], sanitize_html=True,
+                         feedback_options=None, buttons=["copy"], layout="panel",
+                         placeholder="계획 문서에 대해 물어보세요. 답의 [1], [2]는 아래 출처 번호입니다.")
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(elem_id="question", show_label=False, scale=8, max_lines=6, autofocus=True,
+                              placeholder="질문을 입력하세요 (예: 학술행사 담당자 전화번호 알려줘)")
+        send = gr.Button("보내기", variant="primary", scale=1, elem_id="send", min_width=90)
+        clear = gr.Button("새 대화", variant="secondary", scale=1, elem_id="new-chat", min_width=90)
+    notice = gr.Markdown(elem_id="chat-notice")
+    gr.Markdown("**예시 질문** — 누르면 바로 물어봅니다. 이어지는 질문은 앞의 대화를 기억합니다.")
+    with gr.Row(elem_classes="example-row"):
+        examples = [gr.Button(q, size="sm", variant="secondary") for q in (*EXAMPLE_QUESTIONS, FOLLOW_UP_EXAMPLE)]
+
+    respond = chat_responder(get_assistant, mode)
+    outputs = [chatbot, question, notice, mode_line, session]
+    for trigger in (question.submit, send.click):
+        trigger(respond, [question, chatbot, session], outputs, api_visibility="private")
+    for button in examples:
+        button.click(respond, [button, chatbot, session], outputs, api_visibility="private")
+    clear.click(lambda: ([], "", "", None), None, [chatbot, question, notice, session], api_visibility="private")
+    # the chatbot's own trash button empties the history; the conversation it had is forgotten too
+    chatbot.clear(lambda: ("", None), None, [notice, session], api_visibility="private")
+
+
+def chat_responder(get_assistant: Callable[[], Assistant],
+                   mode_line: Callable[[], str] | None = None) -> Callable[..., Iterator[tuple]]:
+    """The chat callback: (question, history, session id) -> updates of (chatbot, question box, notice, mode line,
+    session id), first the question with a searching note, then the answer growing, then answer and sources."""
+
+    def respond(text: str, history: list[dict] | None, session_id: str | None) -> Iterator[tuple]:
+        history = list(history or [])
+        problem = views.question_problem(text)
+        if problem is not None:  # the question stays in the box to be fixed
+            yield history, gr.skip(), problem, gr.skip(), session_id
+            return
+        session_id = session_id or f"ui-{uuid.uuid4().hex}"
+        history.append({"role": "user", "content": render.user_html(text.strip())})
+        yield [*history, {"role": "assistant", "content": SEARCHING}], "", "", gr.skip(), session_id
+        assistant = get_assistant()
+        try:
+            response = assistant.ask(text, session_id=session_id)
+        except QuestionError:  # checked above; kept for a limit that changes under us
+            yield history, text, views.question_problem(text) or "질문을 처리할 수 없습니다.", gr.skip(), session_id
+            return
+        except Exception:  # noqa: BLE001 - the trace goes to the log, the user gets a sentence
+            log.exception("the web chat could not answer %r", text[:200])
+            yield [*history, {"role": "assistant", "content": render.answer_html(FAILED)}], "", "", gr.skip(), session_id
+            return
+        mode = assistant.retrieval_mode
+        for prefix in _pieces(response.answer):
+            yield ([*history, {"role": "assistant", "content": render.response_html(response, mode, prefix)}],
+                   gr.skip(), gr.skip(), gr.skip(), session_id)
+            time.sleep(STREAM_PAUSE)
+        history.append({"role": "assistant", "content": render.response_html(response, mode)})
+        yield history, gr.skip(), "", mode_line() if mode_line else gr.skip(), session_id
+
+    return respond
+
+
+def _pieces(answer: str) -> Iterator[str]:
+    """Growing prefixes of the answer, cut between words."""
+    words = re.findall(r"\S+\s*", answer)
+    step = max(1, -(-len(words) // STREAM_PIECES))
+    for end in range(step, len(words), step):
+        yield "".join(words[:end])
+
+
+def _contacts_tab(get_assistant: Callable[[], Assistant]):
+    gr.Markdown("문서의 연락처 줄과 표에서 뽑은 담당자입니다. 이름·전화는 문서에 적힌 그대로이며, 행을 누르면 원문 줄이 보입니다.")
+    with gr.Row(equal_height=True):
+        query = gr.Textbox(elem_id="contact-query", show_label=False, scale=8,
+                           placeholder="사업, 부서, 직위, 이름, 전화번호로 찾기 (띄어쓰기 무시)")
+        search = gr.Button("찾기", variant="primary", scale=1, elem_id="contact-search", min_width=90)
+    count = gr.Markdown(elem_id="contact-count")
+    table = gr.Dataframe(headers=views.CONTACT_HEADERS, datatype="str", interactive=False, wrap=True,
+                         elem_id="contact-table", max_height=560, column_widths=["22%", "10%", "7%", "8%", "11%",
+                                                                                 "20%", "22%"])
+    source = gr.Textbox(label="원문", interactive=False, lines=2, elem_id="contact-source")
+    shown = gr.State("")  # the query the table shows, which the box may no longer hold
+
+    def run(text: str) -> tuple:
+        found = views.contact_rows(get_assistant().index.contact_records, text)
+        return views.contact_table(found), _count(len(found), text), "", text
+
+    def show_source(text: str, event: gr.SelectData) -> str:
+        record = _selected(views.contact_rows(get_assistant().index.contact_records, text), event)
+        return f"{record.source_text}\n— {record.doc_title} · {record.section}" if record else ""
+
+    outputs = [table, count, source, shown]
+    for trigger in (query.submit, search.click):
+        trigger(run, query, outputs, api_visibility="private")
+    table.select(show_source, shown, source, api_visibility="private")
+    return lambda blocks: blocks.load(run, query, outputs, api_visibility="private")
+
+
+def _schedules_tab(get_assistant: Callable[[], Assistant]):
+    gr.Markdown("문서에 적힌 날짜가 있는 항목입니다. 기간(YYYY-MM-DD)과 검색어로 거르고, 날짜순으로 보여 줍니다. "
+                "행을 누르면 원문 줄이 보입니다.")
+    with gr.Row(equal_height=True):
+        date_from = gr.Textbox(label="시작일", placeholder="2024-01-01", elem_id="schedule-from", scale=2)
+        date_to = gr.Textbox(label="종료일", placeholder="2024-12-31", elem_id="schedule-to", scale=2)
+        query = gr.Textbox(label="검색어", placeholder="예: 도시재생", elem_id="schedule-query", scale=4)
+        search = gr.Button("찾기", variant="primary", scale=1, elem_id="schedule-search", min_width=90)
+    count = gr.Markdown(elem_id="schedule-count")
+    table = gr.Dataframe(headers=views.SCHEDULE_HEADERS, datatype="str", interactive=False, wrap=True,
+                         elem_id="schedule-table", max_height=560,
+                         column_widths=["11%", "9%", "9%", "31%", "14%", "26%"])
+    source = gr.Textbox(label="원문", interactive=False, lines=2, elem_id="schedule-source")
+    shown = gr.State(("", "", ""))  # the filter the table shows, which the boxes may no longer hold
+
+    def run(text: str, low: str, high: str) -> tuple:
+        try:
+            found = views.schedule_rows(get_assistant().index.schedules, text, low, high)
+        except views.DateInputError as exc:
+            return gr.skip(), render.inert(str(exc)), "", gr.skip()
+        return views.schedule_table(found), _count(len(found), text), "", (text, low, high)
+
+    def show_source(filters: tuple[str, str, str], event: gr.SelectData) -> str:
+        try:
+            found = views.schedule_rows(get_assistant().index.schedules, *filters)
+        except views.DateInputError:
+            return ""
+        record = _selected(found, event)
+        return f"{record.source_text}\n— {record.doc_title} · {record.section}" if record else ""
+
+    inputs, outputs = [query, date_from, date_to], [table, count, source, shown]
+    for trigger in (query.submit, date_from.submit, date_to.submit, search.click):
+        trigger(run, inputs, outputs, api_visibility="private")
+    table.select(show_source, shown, source, api_visibility="private")
+    return lambda blocks: blocks.load(run, inputs, outputs, api_visibility="private")
+
+
+def _documents_tab(get_assistant: Callable[[], Assistant]):
+    gr.Markdown("색인된 문서입니다. 문서를 고르거나 표의 행을 누르면 섹션별 본문을 펼쳐 볼 수 있습니다.")
+    table = gr.Dataframe(headers=views.DOCUMENT_HEADERS, datatype="str", interactive=False, wrap=True,
+                         elem_id="document-table", column_widths=["44%", "20%", "8%", "8%", "20%"])
+    choice = gr.Dropdown(label="문서", choices=[], elem_id="document-choice", interactive=True)
+    sections = gr.HTML(elem_id="document-sections", js_on_load=None)
+
+    def listing() -> tuple:
+        index = get_assistant().index  # one snapshot, even if a re-index lands meanwhile
+        choices = [(d.get("title") or doc_id, doc_id) for doc_id, d in index.documents.items()]
+        return views.document_table(index.documents, index.retriever.chunks), gr.update(choices=choices, value=None)
+
+    def show(doc_id: str | None) -> str:
+        index = get_assistant().index
+        doc = index.documents.get(doc_id or "")
+        if doc is None:
+            return ""
+        chunks = [c for c in index.retriever.chunks if c.doc_id == doc_id]
+        parts = [doc.get("organization", ""), str(doc.get("year", "")), f"청크 {len(chunks)}개", doc_id]
+        return render.sections_html(doc.get("title") or doc_id, " · ".join(p for p in parts if p),
+                                    views.document_sections(doc.get("text", ""), chunks))
+
+    def pick(event: gr.SelectData) -> str | None:
+        return _selected(list(get_assistant().index.documents), event)
+
+    choice.change(show, choice, sections, api_visibility="private")
+    table.select(pick, None, choice, api_visibility="private")
+    return lambda blocks: blocks.load(listing, None, [table, choice], api_visibility="private")
+
+
+def _selected(rows: list[T], event: gr.SelectData) -> T | None:
+    """The record of the clicked table row (the table shows ``rows`` in order)."""
+    row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+    return rows[row] if isinstance(row, int) and 0 <= row < len(rows) else None
+
+
+def _count(found: int, query: str | None) -> str:
+    query = (query or "").strip()
+    return f"{found}건" + (f" — 검색어: {render.inert(query)}" if query else "")

@@ -1,0 +1,91 @@
+"""What the tabs show, as plain rows and texts built from the loaded index (no Gradio here)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+
+from assistant.chunking import Chunk
+from assistant.facts import ContactRecord, ScheduleRecord
+from assistant.facts.query import find_contacts, find_schedules
+from assistant.service import MAX_QUESTION_CHARS
+
+CONTACT_HEADERS = ["사업", "부서", "직위", "이름", "전화", "문서", "섹션"]
+SCHEDULE_HEADERS = ["날짜(원문)", "시작", "끝", "내용", "문서", "섹션"]
+DOCUMENT_HEADERS = ["제목", "기관", "연도", "청크 수", "ID"]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DateInputError(ValueError):
+    """A date field that is not a real YYYY-MM-DD date; the message is for the user (Korean)."""
+
+
+def question_problem(question: str) -> str | None:
+    """Why the question cannot be asked, in the user's words; None when it can."""
+    question = (question or "").strip()
+    if not question:
+        return "질문을 입력해 주세요."
+    if len(question) > MAX_QUESTION_CHARS:
+        return f"질문이 너무 깁니다 ({len(question):,}자). {MAX_QUESTION_CHARS:,}자 이내로 줄여 주세요."
+    return None
+
+
+def contact_rows(records: list[ContactRecord], query: str | None) -> list[ContactRecord]:
+    return find_contacts(records, query)
+
+
+def contact_table(records: list[ContactRecord]) -> list[list[str]]:
+    return [[r.program, r.department, r.role, r.name_as_written, r.phone_as_written, r.doc_title, r.section]
+            for r in records]
+
+
+def parse_date(text: str | None, label: str) -> datetime.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise DateInputError(f"{label} '{text}'은(는) 올바른 날짜가 아닙니다. YYYY-MM-DD 형식으로 입력해 주세요 (예: 2024-03-01).")
+
+
+def schedule_rows(records: list[ScheduleRecord], query: str | None, date_from: str | None,
+                  date_to: str | None) -> list[ScheduleRecord]:
+    """Schedule records in the range, sorted by date; raises DateInputError for a bad date or range."""
+    low, high = parse_date(date_from, "시작일"), parse_date(date_to, "종료일")
+    if low and high and low > high:
+        raise DateInputError(f"시작일({low})이 종료일({high})보다 늦습니다.")
+    return find_schedules(records, query, low, high)
+
+
+def schedule_table(records: list[ScheduleRecord]) -> list[list[str]]:
+    return [[r.when, r.start_date, r.end_date, r.what or r.source_text, r.doc_title, r.section] for r in records]
+
+
+def document_table(documents: dict[str, dict], chunks: list[Chunk]) -> list[list[str]]:
+    counts = Counter(c.doc_id for c in chunks)
+    return [[d.get("title", ""), d.get("organization", ""), str(d.get("year", "")), str(counts[doc_id]), doc_id]
+            for doc_id, d in documents.items()]
+
+
+def document_sections(text: str, chunks: list[Chunk]) -> list[tuple[str, str]]:
+    """(section path, text) in reading order: each section's text is the document's own span of its chunks.
+
+    Neighbouring chunks overlap by a sentence, so the text is cut from the document rather than the quotes
+    joined; a section that recurs further on (a contact line filed under the program it closes) gets its
+    pieces joined by a marked gap.
+    """
+    pieces: dict[str, list[list[int]]] = {}
+    previous: str | None = None
+    for chunk in sorted(chunks, key=lambda c: (c.start, c.end)):
+        spans = pieces.setdefault(chunk.section, [])
+        if chunk.section == previous:  # what lies between two chunks of one section is that section's too
+            spans[-1][1] = max(spans[-1][1], chunk.end)
+        else:
+            spans.append([chunk.start, chunk.end])
+        previous = chunk.section
+    return [(section, "\n…\n".join(text[start:end].strip("\n") for start, end in spans))
+            for section, spans in pieces.items()]
