@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     app = FastAPI(title="Plan-document assistant", version=__version__, lifespan=lifespan,
                   description="Cited answers over Korean public-sector plan documents.")
+    app.state.settings = settings  # routers read settings (e.g. the admin token) from here
     install_limits(app, settings)
     for module in (ask, search, facts, documents, chat, kakao, admin, health):
         app.include_router(module.router)

@@ -149,7 +149,6 @@ class RateLimit:
 
 def install_limits(app: FastAPI, settings: Settings) -> None:
     """Add the limits and the metrics to the app (Starlette runs the middleware added last first)."""
-    app.state.settings = settings  # the routers read e.g. the admin token from here
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
