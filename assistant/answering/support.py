@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from assistant.analysis import tokenize
+from assistant.answering.extractive import line_terms
 from assistant.answering.intent import CONTACT_WORDS
 from assistant.facts.dates import find_dates
 from assistant.retrieval import Hit
@@ -78,10 +79,10 @@ def _dated_line_about(question: str, hits: list[Hit]) -> bool:
     """A dated line sharing a word with the question other than the organization's own name."""
     topic = {t for t in analyze(question) if t not in _GENERIC and len(t) > 1}
     for hit in hits:
-        own = set(analyze(f"{hit.chunk.organization} {hit.chunk.doc_title}"))
+        own = line_terms(f"{hit.chunk.organization} {hit.chunk.doc_title}")
         wanted = topic - own
         for line in hit.chunk.quote.split("\n"):
-            if _has_date(line) and (not wanted or wanted & set(analyze(line))):
+            if _has_date(line) and (not wanted or wanted & line_terms(line)):
                 return True
     return False
 
