@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from tqdm import tqdm
 
-from assistant.facts.query import find_contacts, find_projects, find_schedules
+from assistant.facts.query import DateRangeError, find_contacts, find_projects, find_schedules, parse_date_range
 from assistant.index import (
     IndexMissing,
     IndexStore,
@@ -164,13 +164,10 @@ def schedule_command(
     limit: Annotated[int, typer.Option(min=1, help="rows to show at most")] = 50,
 ) -> None:
     """Dated items from the documents, sorted by date: what, when (as written and ISO), where."""
-    import datetime
-
     try:
-        low = datetime.date.fromisoformat(date_from) if date_from else None
-        high = datetime.date.fromisoformat(date_to) if date_to else None
-    except ValueError as exc:
-        err.print(f"[red]--from/--to take YYYY-MM-DD dates: {escape(str(exc))}[/red]")
+        low, high = parse_date_range(date_from, date_to)
+    except DateRangeError as exc:
+        err.print(f"[red]--from/--to: {escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     records = find_schedules(_store().schedules(), query, low, high)
     title = f"{len(records)} dated items" + (f" (first {limit})" if len(records) > limit else "")

@@ -5,7 +5,6 @@ The CLI, the HTTP API and the evaluation all go through this class, so they answ
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -21,15 +20,29 @@ from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
 from assistant.retrieval import Hit, HybridRetriever
-from assistant.retrieval.decompose import split_two_sided
+from assistant.retrieval.decompose import asks_about_two, split_two_sided
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
-TWO_SIDED = re.compile(r"비교|어디가\s*더|어느\s*쪽|중에|보다|차이|둘\s*다|각각|vs|랑|하고", re.IGNORECASE)
 
 
 class QuestionError(ValueError):
-    """A question the assistant will not process (empty, too long); the message says why."""
+    """A question the assistant will not process; the message says why (English, for the API and logs),
+    ``user_message`` says it to the person who asked (Korean, for the chat front ends)."""
+
+    def __init__(self, reason: str, length: int = 0) -> None:
+        self.reason = reason  # "empty" or "too_long"
+        self.length = length
+        if reason == "empty":
+            super().__init__("the question is empty")
+        else:
+            super().__init__(f"the question is {length} characters long; the limit is {MAX_QUESTION_CHARS}")
+
+    @property
+    def user_message(self) -> str:
+        if self.reason == "empty":
+            return "질문을 입력해 주세요."
+        return f"질문이 너무 깁니다 ({self.length:,}자). {MAX_QUESTION_CHARS:,}자 이내로 줄여 주세요."
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,15 @@ class LoadedIndex:
     chunks_by_id: dict[str, Chunk]
     served_by: dict
     built_at: str
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self.retriever.chunks
+
+    @property
+    def retrieval_mode(self) -> str:
+        """'hybrid' (BM25 + dense) or 'lexical' (BM25 only, while the embeddings are built)."""
+        return self.retriever.name
 
     @classmethod
     def read(cls, settings: Settings) -> LoadedIndex:
@@ -73,27 +95,14 @@ class Assistant:
             self.writer = LLMWriter(self.settings)
 
     def reload(self) -> None:
-        """Read the index again (after a rebuild); requests under way finish on the old one."""
+        """Read the index again (after a rebuild); requests under way finish on the old one.
+
+        Callers take ``index = assistant.index`` once per request, so one answer never mixes two indexes.
+        """
         self.index = LoadedIndex.read(self.settings)
 
-    # the parts of the loaded index callers use, read through the current snapshot
-    documents = property(lambda self: self.index.documents)
-    contacts = property(lambda self: self.index.contacts)
-    contact_records = property(lambda self: self.index.contact_records)
-    schedules = property(lambda self: self.index.schedules)
-    projects = property(lambda self: self.index.projects)
-    retriever = property(lambda self: self.index.retriever)
-    chunks = property(lambda self: self.index.retriever.chunks)
-    chunks_by_id = property(lambda self: self.index.chunks_by_id)
-    served_by = property(lambda self: self.index.served_by)
-
-    @property
-    def retrieval_mode(self) -> str:
-        """'hybrid' (BM25 + dense) or 'lexical' (BM25 only, while the embeddings are built)."""
-        return "hybrid" if self.index.retriever.dense is not None else "lexical"
-
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        return self.retriever.search(check_question(query), k or self.settings.top_k)
+        return self.index.retriever.search(check_question(query), k or self.settings.top_k)
 
     def ask(self, question: str, session_id: str | None = None) -> AnswerResponse:
         started = time.perf_counter()
@@ -126,7 +135,7 @@ class Assistant:
             evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
             if sides := split_two_sided(query):  # "A랑 B 중에 어디가 더": a fact from each side
                 response = compose(query, evidence, intent.value, max_chars=700, evidence=5, sides=sides)
-            elif TWO_SIDED.search(question):  # 각각, 둘 다 without two named sides: more evidence
+            elif asks_about_two(question):  # 각각, 둘 다 without two named sides: more evidence
                 response = compose(query, evidence, intent.value, max_chars=700, evidence=5)
             else:
                 response = compose(query, evidence, intent.value)
@@ -148,7 +157,7 @@ class Assistant:
 def check_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
-        raise QuestionError("the question is empty")
+        raise QuestionError("empty")
     if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        raise QuestionError("too_long", len(question))
     return question

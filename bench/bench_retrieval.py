@@ -45,7 +45,7 @@ print(json.dumps({"load_s": round(load, 2), "n": len(latencies),
                   "p95_ms": round(float(np.percentile(latencies, 95)), 2),
                   "max_ms": round(float(np.max(latencies)), 2),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                  "retrieval": assistant.retriever.name}))
+                  "retrieval": assistant.index.retriever.name}))
 """
 
 

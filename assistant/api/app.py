@@ -6,7 +6,9 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from assistant import __version__
 from assistant.api.limits import install_limits
@@ -38,6 +40,13 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     install_limits(app, settings)
     for module in (ask, search, facts, documents, chat, kakao, admin, health):
         app.include_router(module.router)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # FastAPI answers a body that is not UTF-8 with a bare 400 "error parsing the body"; say what is wrong
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            return JSONResponse(status_code=422, content={"detail": "the request body is not valid UTF-8 JSON"})
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(QuestionError)
     async def _question_error(request: Request, exc: QuestionError) -> JSONResponse:

@@ -14,11 +14,9 @@ import math
 import time
 from collections import OrderedDict
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api.metrics import install_metrics
@@ -157,10 +155,3 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
                            max_age=600)
     install_metrics(app)
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        # FastAPI answers a body that is not UTF-8 with a bare 400 "error parsing the body"; say what is wrong
-        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-            return JSONResponse(status_code=422, content={"detail": "the request body is not valid UTF-8 JSON"})
-        return await http_exception_handler(request, exc)

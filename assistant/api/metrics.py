@@ -47,7 +47,7 @@ class IndexCollector(Collector):
                                 value=len(index.documents))
         mode = GaugeMetricFamily("assistant_retrieval_mode", "1 for the active retrieval mode", labels=["mode"])
         for name in ("hybrid", "lexical"):
-            mode.add_metric([name], 1.0 if assistant.retrieval_mode == name else 0.0)
+            mode.add_metric([name], 1.0 if index.retrieval_mode == name else 0.0)
         yield mode
         builder = getattr(self.app.state, "builder", None)
         if builder is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -11,6 +12,7 @@ from assistant.facts.projects import ProjectRecord
 from assistant.facts.schedules import ScheduleRecord
 
 R = TypeVar("R")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def matching(records: Iterable[R], query: str | None, fields: Callable[[R], tuple[str, ...]]) -> list[R]:
@@ -29,6 +31,35 @@ def find_contacts(records: Iterable[ContactRecord], query: str | None = None) ->
 
 def find_projects(records: Iterable[ProjectRecord], query: str | None = None) -> list[ProjectRecord]:
     return matching(records, query, lambda r: (r.name, r.unit, r.purpose, r.section))
+
+
+class DateRangeError(ValueError):
+    """A bad bound of a date range: ``field`` is 'from' or 'to' (not a YYYY-MM-DD date), or 'order'."""
+
+    def __init__(self, field: str, value: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+def parse_date_range(date_from: str | None, date_to: str | None) -> tuple[datetime.date | None, datetime.date | None]:
+    """YYYY-MM-DD bounds (blank: open); DateRangeError names the bad one, or a range that ends before it starts."""
+    bounds = []
+    for name, value in (("from", date_from), ("to", date_to)):
+        value = (value or "").strip()
+        if not value:
+            bounds.append(None)
+            continue
+        try:
+            if not _ISO_DATE.fullmatch(value):  # fromisoformat alone would take 20240301 too
+                raise ValueError
+            bounds.append(datetime.date.fromisoformat(value))
+        except ValueError:
+            raise DateRangeError(name, value, f"'{name}' must be a real date written YYYY-MM-DD, not {value!r}") from None
+    low, high = bounds
+    if low and high and low > high:
+        raise DateRangeError("order", f"{low}..{high}", f"'from' ({low}) is after 'to' ({high})")
+    return low, high
 
 
 def find_schedules(

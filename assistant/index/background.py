@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.index.build import ingest
@@ -24,11 +24,9 @@ class BuildStatus:
     chunks: int | None = None
     error: str | None = None
     runs: int = 0
-    history: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"state": self.state, "started": self.started, "finished": self.finished, "embedded": self.embedded,
-                "chunks": self.chunks, "error": self.error, "runs": self.runs}
+        return asdict(self)
 
 
 class BackgroundIngest:

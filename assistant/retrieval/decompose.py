@@ -15,6 +15,14 @@ _VERSUS = re.compile(r"^(?:vs\.?|VS\.?|대)$")
 _COMPARISON = re.compile(r"비교|어디가|어느\s*(?:쪽|곳|기관)|중에?\s|보다|각각|차이|둘\s*다")
 
 
+# wider: questions about two things at once, named or not ("각각 몇 명", "둘 다"), which want more evidence
+_TWO_THINGS = re.compile(r"비교|어디가\s*더|어느\s*쪽|중에|보다|차이|둘\s*다|각각|vs|랑|하고", re.IGNORECASE)
+
+
+def asks_about_two(question: str) -> bool:
+    return bool(_TWO_THINGS.search(question))
+
+
 def split_two_sided(question: str) -> tuple[str, str] | None:
     """The two sides of a comparison question, or None when it is not one."""
     if not _COMPARISON.search(question):

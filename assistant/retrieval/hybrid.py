@@ -73,10 +73,9 @@ class HybridRetriever:
         merged: dict[str, Hit] = {}
         lists = [self._search_one(part, k) for part in (query, *sides)]
         for position in range(k):
-            for part, hits in enumerate(lists):
+            for hits in lists:
                 if position < len(hits) and hits[position].chunk.chunk_id not in merged:
-                    hit = hits[position]
-                    merged[hit.chunk.chunk_id] = replace(hit, ranks={**hit.ranks, "part": part})
+                    merged[hits[position].chunk.chunk_id] = hits[position]
         return [replace(hit, rank=rank) for rank, hit in enumerate(list(merged.values())[:k], start=1)]
 
     def _search_one(self, query: str, k: int) -> list[Hit]:

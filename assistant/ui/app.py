@@ -16,8 +16,9 @@ from typing import TypeVar
 
 import gradio as gr
 
+from assistant.facts.query import find_contacts
 from assistant.index.background import BackgroundIngest
-from assistant.service import Assistant, QuestionError
+from assistant.service import Assistant, QuestionError, check_question
 from assistant.ui import render, views
 
 log = logging.getLogger("assistant.ui")
@@ -85,9 +86,9 @@ def build_ui(get_assistant: Callable[[], Assistant],
 
 
 def _mode(get_assistant: Callable[[], Assistant], get_builder: Callable[[], BackgroundIngest | None]) -> str:
-    assistant, builder = get_assistant(), get_builder()
+    index, builder = get_assistant().index, get_builder()
     building = builder is not None and builder.running
-    return render.mode_markdown(assistant.retrieval_mode, len(assistant.documents), len(assistant.chunks), building,
+    return render.mode_markdown(index.retrieval_mode, len(index.documents), len(index.chunks), building,
                                 builder.status.embedded if building else 0)
 
 
@@ -124,9 +125,10 @@ def chat_responder(get_assistant: Callable[[], Assistant],
 
     def respond(text: str, history: list[dict] | None, session_id: str | None) -> Iterator[tuple]:
         history = list(history or [])
-        problem = views.question_problem(text)
-        if problem is not None:  # the question stays in the box to be fixed
-            yield history, gr.skip(), problem, gr.skip(), session_id
+        try:
+            check_question(text)
+        except QuestionError as exc:  # the question stays in the box to be fixed
+            yield history, gr.skip(), exc.user_message, gr.skip(), session_id
             return
         session_id = session_id or f"ui-{uuid.uuid4().hex}"
         history.append({"role": "user", "content": render.user_html(text.strip())})
@@ -134,14 +136,11 @@ def chat_responder(get_assistant: Callable[[], Assistant],
         assistant = get_assistant()
         try:
             response = assistant.ask(text, session_id=session_id)
-        except QuestionError:  # checked above; kept for a limit that changes under us
-            yield history, text, views.question_problem(text) or "질문을 처리할 수 없습니다.", gr.skip(), session_id
-            return
         except Exception:  # noqa: BLE001 - the trace goes to the log, the user gets a sentence
             log.exception("the web chat could not answer %r", text[:200])
             yield [*history, {"role": "assistant", "content": render.answer_html(FAILED)}], "", "", gr.skip(), session_id
             return
-        mode = assistant.retrieval_mode
+        mode = assistant.index.retrieval_mode
         for prefix in _pieces(response.answer):
             yield ([*history, {"role": "assistant", "content": render.response_html(response, mode, prefix)}],
                    gr.skip(), gr.skip(), gr.skip(), session_id)
@@ -174,11 +173,11 @@ def _contacts_tab(get_assistant: Callable[[], Assistant]):
     shown = gr.State("")  # the query the table shows, which the box may no longer hold
 
     def run(text: str) -> tuple:
-        found = views.contact_rows(get_assistant().index.contact_records, text)
+        found = find_contacts(get_assistant().index.contact_records, text)
         return views.contact_table(found), _count(len(found), text), "", text
 
     def show_source(text: str, event: gr.SelectData) -> str:
-        record = _selected(views.contact_rows(get_assistant().index.contact_records, text), event)
+        record = _selected(find_contacts(get_assistant().index.contact_records, text), event)
         return f"{record.source_text}\n— {record.doc_title} · {record.section}" if record else ""
 
     outputs = [table, count, source, shown]

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import datetime
-import re
 from collections import Counter
 
 from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ScheduleRecord
-from assistant.facts.query import find_contacts, find_schedules
-from assistant.service import MAX_QUESTION_CHARS
+from assistant.facts.query import DateRangeError, find_schedules, parse_date_range
 
 CONTACT_HEADERS = ["사업", "부서", "직위", "이름", "전화", "문서", "섹션"]
 SCHEDULE_HEADERS = ["날짜(원문)", "시작", "끝", "내용", "문서", "섹션"]
 DOCUMENT_HEADERS = ["제목", "기관", "연도", "청크 수", "ID"]
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class DateInputError(ValueError):
     """A date field that is not a real YYYY-MM-DD date; the message is for the user (Korean)."""
-
-
-def question_problem(question: str) -> str | None:
-    """Why the question cannot be asked, in the user's words; None when it can."""
-    question = (question or "").strip()
-    if not question:
-        return "질문을 입력해 주세요."
-    if len(question) > MAX_QUESTION_CHARS:
-        return f"질문이 너무 깁니다 ({len(question):,}자). {MAX_QUESTION_CHARS:,}자 이내로 줄여 주세요."
-    return None
-
-
-def contact_rows(records: list[ContactRecord], query: str | None) -> list[ContactRecord]:
-    return find_contacts(records, query)
 
 
 def contact_table(records: list[ContactRecord]) -> list[list[str]]:
@@ -40,24 +22,18 @@ def contact_table(records: list[ContactRecord]) -> list[list[str]]:
             for r in records]
 
 
-def parse_date(text: str | None, label: str) -> datetime.date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    if _ISO_DATE.fullmatch(text):
-        try:
-            return datetime.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise DateInputError(f"{label} '{text}'은(는) 올바른 날짜가 아닙니다. YYYY-MM-DD 형식으로 입력해 주세요 (예: 2024-03-01).")
-
-
 def schedule_rows(records: list[ScheduleRecord], query: str | None, date_from: str | None,
                   date_to: str | None) -> list[ScheduleRecord]:
-    """Schedule records in the range, sorted by date; raises DateInputError for a bad date or range."""
-    low, high = parse_date(date_from, "시작일"), parse_date(date_to, "종료일")
-    if low and high and low > high:
-        raise DateInputError(f"시작일({low})이 종료일({high})보다 늦습니다.")
+    """Schedule records in the range, sorted by date; raises DateInputError (Korean) for a bad date or range."""
+    try:
+        low, high = parse_date_range(date_from, date_to)
+    except DateRangeError as exc:
+        if exc.field == "order":
+            start, end = exc.value.split("..")
+            raise DateInputError(f"시작일({start})이 종료일({end})보다 늦습니다.") from None
+        label = "시작일" if exc.field == "from" else "종료일"
+        raise DateInputError(f"{label} '{exc.value}'은(는) 올바른 날짜가 아닙니다. YYYY-MM-DD 형식으로 입력해 주세요 "
+                             "(예: 2024-03-01).") from None
     return find_schedules(records, query, low, high)
 
 

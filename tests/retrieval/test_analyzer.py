@@ -33,7 +33,7 @@ def test_casual_and_polite_endings_give_the_same_content_terms():
 
 def test_spacing_variants_retrieve_the_same_chunks(assistant):
     joined, spaced = "도시재생지원센터담당자전화번호", "도시재생 지원센터 담당자 전화번호"
-    retriever = assistant.retriever
+    retriever = assistant.index.retriever
     for lexical in (retriever.bm25, retriever.bigrams):  # identical terms, identical rankings
         assert lexical.search(joined, 20) == lexical.search(spaced, 20)
     # the query is re-spaced by Kiwi before it is embedded, so the fused ranking is the same too
@@ -55,4 +55,4 @@ def test_hits_explain_their_ranks_and_an_exact_phone_ranks_first(assistant):
     hits = assistant.search("8073-8344 누구 번호야", 5)
     assert "8073-8344" in hits[0].chunk.quote
     assert set(hits[0].ranks) <= {"bm25", "bigram", "dense"} and hits[0].ranks
-    assert assistant.retriever.name == "hybrid"
+    assert assistant.index.retriever.name == "hybrid"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import html
 from html.parser import HTMLParser
 
 import pytest
 
 from assistant.answering.models import AnswerResponse, Citation
+from assistant.service import QuestionError, check_question
 from assistant.ui import render, views
 
 HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> [x](javascript:alert(3)) ![](http://x/y.png) '
@@ -77,23 +77,22 @@ def test_the_mode_line_says_which_retrieval_answers():
     assert "임베딩이 없습니다" in render.mode_markdown("lexical", 5, 483)
 
 
-@pytest.mark.parametrize(("text", "problem"), [("", "입력해"), ("   ", "입력해"), ("가" * 1001, "너무 깁니다"),
-                                               ("가" * 1000, None)])
-def test_question_problems(text, problem):
-    found = views.question_problem(text)
-    assert (found is None) if problem is None else (problem in found)
+@pytest.mark.parametrize(("text", "problem"), [("", "입력해"), ("   ", "입력해"), ("가" * 1001, "1,001자")])
+def test_question_problems_are_told_in_korean(text, problem):
+    with pytest.raises(QuestionError) as caught:
+        check_question(text)
+    assert problem in caught.value.user_message
+    assert check_question("가" * 1000)
 
 
 @pytest.mark.parametrize("text", ["2024-13-01", "2024-02-30", "2024/03/01", "20240301", "내일", "2024-3-1"])
 def test_a_bad_date_is_refused_with_a_message_naming_it(text):
     with pytest.raises(views.DateInputError, match="YYYY-MM-DD") as caught:
-        views.parse_date(text, "시작일")
-    assert text in str(caught.value)
+        views.schedule_rows([], None, text, None)
+    assert text in str(caught.value) and "시작일" in str(caught.value)
 
 
-def test_dates_and_ranges():
-    assert views.parse_date(" 2024-02-29 ", "시작일") == datetime.date(2024, 2, 29)
-    assert views.parse_date("", "시작일") is None
+def test_a_range_that_ends_before_it_starts_is_refused():
     with pytest.raises(views.DateInputError, match="늦습니다"):
         views.schedule_rows([], None, "2024-05-01", "2024-04-01")
 

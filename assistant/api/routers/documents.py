@@ -13,19 +13,19 @@ def _summary(doc: dict, chunks: int) -> dict:
 
 @router.get("", response_model=DocumentsResponse, summary="The indexed documents")
 def list_documents(request: Request) -> DocumentsResponse:
-    assistant = request.app.state.assistant
-    counts = Counter(c.doc_id for c in assistant.chunks)
+    index = request.app.state.assistant.index  # one snapshot, even if a re-index lands meanwhile
+    counts = Counter(c.doc_id for c in index.chunks)
     return DocumentsResponse(documents=[
-        DocumentSummary(**_summary(doc, counts[doc_id])) for doc_id, doc in assistant.documents.items()
+        DocumentSummary(**_summary(doc, counts[doc_id])) for doc_id, doc in index.documents.items()
     ])
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail, summary="A document's normalized text and chunk boundaries")
 def get_document(doc_id: str, request: Request) -> DocumentDetail:
-    assistant = request.app.state.assistant
-    doc = assistant.documents.get(doc_id)
+    index = request.app.state.assistant.index
+    doc = index.documents.get(doc_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no document {doc_id!r}")
     spans = [ChunkSpan(chunk_id=c.chunk_id, start=c.start, end=c.end, section=c.section, kind=c.kind.value)
-             for c in assistant.chunks if c.doc_id == doc_id]
+             for c in index.chunks if c.doc_id == doc_id]
     return DocumentDetail(**_summary(doc, len(spans)), text=doc["text"], chunk_spans=spans)

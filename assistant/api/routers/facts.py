@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -18,7 +17,7 @@ from assistant.api.schemas.facts import (
     ScheduleOut,
     SchedulesResponse,
 )
-from assistant.facts.query import find_contacts, find_projects, find_schedules
+from assistant.facts.query import DateRangeError, find_contacts, find_projects, find_schedules, parse_date_range
 from assistant.service import LoadedIndex
 
 router = APIRouter(prefix="/v1", tags=["facts"])
@@ -33,16 +32,6 @@ def _citation(index: LoadedIndex, record) -> FactCitation:
     text = index.documents[record.doc_id]["text"][record.start:record.end]
     return FactCitation(doc=record.doc_id, title=record.doc_title, section=record.section, text=text,
                         chunk_id=record.chunk_id, start=record.start, end=record.end)
-
-
-def _date(value: str | None, name: str) -> datetime.date | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return datetime.date.fromisoformat(value.strip())
-    except ValueError:
-        message = f"'{name}' must be a date written YYYY-MM-DD, not {value!r}"
-        raise HTTPException(status_code=422, detail=message) from None
 
 
 @router.get("/contacts", response_model=ContactsResponse, summary="Contacts (program, role, name, phone) with sources")
@@ -67,9 +56,10 @@ def schedules(
     q: QueryText = None,
     limit: Limit = 100,
 ) -> SchedulesResponse:
-    low, high = _date(date_from, "from"), _date(date_to, "to")
-    if low and high and low > high:
-        raise HTTPException(status_code=422, detail=f"'from' ({low}) is after 'to' ({high})")
+    try:
+        low, high = parse_date_range(date_from, date_to)
+    except DateRangeError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     index = request.app.state.assistant.index
     found = find_schedules(index.schedules, q, low, high)
     return SchedulesResponse(count=len(found), records=[

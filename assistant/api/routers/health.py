@@ -11,5 +11,5 @@ def healthz(request: Request) -> Health:
     index = assistant.index
     embedder = getattr(index.retriever.embedder, "id", None) if index.retriever.dense is not None else None
     return Health(status="ok", chunks=len(index.retriever.chunks), documents=len(index.documents),
-                  retrieval=assistant.retrieval_mode, embedder=embedder, index_built_at=index.built_at,
+                  retrieval=index.retrieval_mode, embedder=embedder, index_built_at=index.built_at,
                   build=request.app.state.builder.status.as_dict())

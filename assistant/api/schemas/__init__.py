@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from assistant.answering.models import AnswerResponse, Citation
+from assistant.api.schemas.admin import BuildStatus
 from assistant.service import MAX_QUESTION_CHARS
 
 __all__ = ["AnswerResponse", "AskRequest", "Citation", "DocumentDetail", "DocumentSummary", "DocumentsResponse",
@@ -70,4 +71,4 @@ class Health(BaseModel):
     retrieval: str = Field(description="'hybrid' (BM25 + dense), or 'lexical' while the embeddings are built")
     embedder: str | None = Field(description="id of the embedder the index was built with")
     index_built_at: str
-    build: dict = Field(description="the background index build: state, embedded chunks so far, error")
+    build: BuildStatus = Field(description="the background index build: state, embedded chunks so far, error")
