@@ -19,6 +19,7 @@ share one "last topic".
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from assistant.analysis import count_tokens
 from assistant.answering import AnswerResponse
 from assistant.api.schemas.openai import ChatMessage, Usage
-from assistant.service import MAX_QUESTION_CHARS, Assistant, QuestionError
+from assistant.service import Assistant, QuestionError, check_question
 
 MAX_REPLAY = 6  # earlier user turns replayed to rebuild a forgotten state; older ones are taken as no topic
 STREAM_PIECE_CHARS = 20
@@ -65,18 +66,28 @@ def message_text(message: ChatMessage) -> str:
 
 
 def user_questions(messages: list[ChatMessage]) -> list[str]:
-    """The user turns of the conversation, the question last; refuses a request without a usable question."""
+    """The user turns of the conversation, the question last; refuses a request without a usable question.
+
+    An earlier turn the assistant would refuse (no text, too long) is left out: it changed no state then either.
+    """
     users = [message_text(m).strip() for m in messages if m.role == "user"]
     if not users:
         raise ChatAPIError(400, "messages에 사용자 질문(role이 'user'인 메시지)이 없습니다.", param="messages",
                            code="no_user_message")
-    question = users[-1]
-    if not question:
-        raise ChatAPIError(400, "마지막 사용자 메시지에 질문 텍스트가 없습니다.", param="messages", code="empty_question")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ChatAPIError(400, f"질문이 너무 깁니다: {len(question)}자입니다 (최대 {MAX_QUESTION_CHARS}자).",
-                           param="messages", code="question_too_long")
-    return [q for q in users[:-1] if q] + [question]
+    try:
+        question = check_question(users[-1])
+    except QuestionError as exc:
+        code = "empty_question" if exc.reason == "empty" else "question_too_long"
+        raise ChatAPIError(400, exc.user_message, param="messages", code=code) from exc
+    return [q for q in users[:-1] if _is_question(q)] + [question]
+
+
+def _is_question(text: str) -> bool:
+    try:
+        check_question(text)
+    except QuestionError:
+        return False
+    return True
 
 
 def conversation_key(user: str | None, questions: list[str]) -> str:
@@ -93,12 +104,21 @@ def answer_conversation(assistant: Assistant, questions: list[str], user: str | 
     first = last
     while first > 0 and last - first < MAX_REPLAY and assistant.sessions.last(keys[first - 1]) is None:
         first -= 1
-    for turn in range(first, last):
-        try:
-            _ask_turn(assistant, questions[turn], keys[turn - 1] if turn else None, keys[turn])
-        except QuestionError:
-            _carry_over(assistant, keys[turn - 1] if turn else None, keys[turn])  # that turn was refused
+    if first < last:
+        replaying = _without_writer(assistant)
+        for turn in range(first, last):
+            _ask_turn(replaying, questions[turn], keys[turn - 1] if turn else None, keys[turn])
     return _ask_turn(assistant, questions[last], keys[last - 1] if last else None, keys[last])
+
+
+def _without_writer(assistant: Assistant) -> Assistant:
+    """The assistant without its LLM writer, for replayed turns: only the topic their answer leaves is needed,
+    and the extractive answer leaves it without a model call per turn."""
+    if assistant.writer is None:
+        return assistant
+    extractive = copy.copy(assistant)  # shallow: the same index snapshot and, above all, the same session memory
+    extractive.writer = None
+    return extractive
 
 
 def _ask_turn(assistant: Assistant, question: str, before: str | None, after: str) -> AnswerResponse:
@@ -114,16 +134,12 @@ def _ask_turn(assistant: Assistant, question: str, before: str | None, after: st
     return assistant.ask(question)
 
 
-def _carry_over(assistant: Assistant, before: str | None, after: str) -> None:
-    previous = assistant.sessions.last(before) if before else None
-    if previous is not None:
-        assistant.sessions.remember(after, previous.question, previous.topic)
-
-
 # Markdown front ends turn the content into HTML, and the answer and the quotes are document text: untrusted.
-# Escaped are only what would become markup rather than text (a tag, a comment, an autolink, a character
-# reference, a link or image, a link definition); everything else stays verbatim.
-_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)|\](?=\()|\](?=:)")
+# Escaped are what would become markup rather than text (a tag, a comment, an autolink, a character reference,
+# a link or image, a link definition), and every backslash: a backslash of the text's own would otherwise escape
+# the escaping one (text "\<img>" would become "\\<img>": a literal backslash, then live HTML). An escaped
+# backslash reads as one backslash, so the text still shows verbatim.
+_MARKUP = re.compile(r"\\|<(?=[A-Za-z/!?])|&(?=#?\w+;)|\](?=\()|\](?=:)")
 
 
 def markdown_safe(text: str) -> str:
@@ -162,10 +178,7 @@ def stream_pieces(content: str, size: int = STREAM_PIECE_CHARS) -> list[str]:
 def complete(assistant: Assistant, messages: list[ChatMessage], user: str | None) -> ChatAnswer:
     """Blocking: the answer, its Markdown content and the token counts (run in a worker thread)."""
     questions = user_questions(messages)
-    try:
-        response = answer_conversation(assistant, questions, user)
-    except QuestionError as exc:
-        raise ChatAPIError(400, f"질문을 처리할 수 없습니다: {exc}", param="messages", code="invalid_question") from exc
+    response = answer_conversation(assistant, questions, user)
     content = format_content(response)
     prompt = sum(count_tokens(message_text(m)) for m in messages)
     completion = count_tokens(content)

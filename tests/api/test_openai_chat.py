@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from conftest import free_port, running_server
+from fake_openai import FakeOpenAIServer, requests_seen
 from markdown_it import MarkdownIt
 from openai import OpenAI
 
@@ -171,6 +173,39 @@ def test_a_conversation_the_server_never_saw_is_replayed(client, http):
         assert not completion.model_extra["abstained"]
 
 
+def test_earlier_turns_the_assistant_would_refuse_are_left_out(client, http):
+    history = [{"role": "user", "content": "가" * (MAX_QUESTION_CHARS + 1)}, {"role": "user", "content": "  "},
+               {"role": "user", "content": OTHER}, {"role": "user", "content": "나" * (MAX_QUESTION_CHARS + 1)},
+               {"role": "user", "content": FOLLOW_UP}]
+    completion = client.chat.completions.create(model="plan-assistant", messages=history, user=uuid.uuid4().hex)
+    assert answer_part(completion) == markdown_safe(ask_in_session(http, [OTHER, FOLLOW_UP])["answer"])
+    assert not completion.model_extra["abstained"]
+
+
+@pytest.fixture(scope="module")
+def writer_server(corpus_index):
+    """A server whose answers an OpenAI-compatible model on 127.0.0.1 rewrites (LLM mode)."""
+    with FakeOpenAIServer(free_port()) as llm, running_server(corpus_index, env={
+        "ASSISTANT_LLM_BASE_URL": llm.url, "ASSISTANT_LLM_MODEL": "good", "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+    }) as (url, _):
+        yield url
+
+
+def test_a_replayed_turn_costs_no_llm_call(writer_server):
+    client = OpenAI(base_url=f"{writer_server}/v1", api_key="unused", max_retries=0, timeout=60)
+    history = [{"role": "user", "content": FIRST}, {"role": "assistant", "content": "이전 답변"},
+               {"role": "user", "content": OTHER}, {"role": "assistant", "content": "이전 답변"},
+               {"role": "user", "content": FOLLOW_UP}]
+    seen = len(requests_seen)
+    completion = client.chat.completions.create(model="plan-assistant", messages=history, user=uuid.uuid4().hex)
+    asked = [re.search(r"\[질문\]\n(.*)", r["messages"][-1]["content"], re.S).group(1) for r in requests_seen[seen:]]
+    assert asked == [FOLLOW_UP]  # the two replayed turns were answered without the model
+    # and still left their topic: the follow-up stays with OTHER's document
+    assert not completion.model_extra["abstained"]
+    assert completion.model_extra["citations"][0]["doc"] == \
+        client.chat.completions.create(model="plan-assistant", messages=history[2:3]).model_extra["citations"][0]["doc"]
+
+
 def test_the_models_list_names_the_assistant(client):
     models = client.models.list().data
     assert [m.id for m in models] == ["plan-assistant"]
@@ -183,9 +218,10 @@ def test_the_models_list_names_the_assistant(client):
 @pytest.mark.parametrize(("messages", "code", "says"), [
     ([], "empty_messages", "messages가 비어"),
     ([{"role": "system", "content": "요약해 주세요"}], "no_user_message", "사용자 질문"),
-    ([{"role": "user", "content": "가" * (MAX_QUESTION_CHARS + 1)}], "question_too_long", f"최대 {MAX_QUESTION_CHARS}자"),
+    ([{"role": "user", "content": "가" * (MAX_QUESTION_CHARS + 1)}], "question_too_long",
+     f"({MAX_QUESTION_CHARS + 1:,}자). {MAX_QUESTION_CHARS:,}자 이내"),
     ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}], "empty_question",
-     "질문 텍스트가 없습니다"),
+     "질문을 입력해"),
     ([{"role": "robot", "content": "안녕"}], "invalid_value", "messages.0.role"),
 ])
 def test_bad_requests_raise_the_sdk_error_with_a_clear_message(client, messages, code, says):
@@ -210,6 +246,30 @@ def test_malformed_json_gets_the_openai_error_shape_on_this_router_only(http):
     assert elsewhere.status_code == 422 and "detail" in elsewhere.json()
 
 
+def test_errors_the_framework_raises_get_the_openai_error_shape(http):
+    not_utf8 = '{"messages": [{"role": "user", "content": "연락처"}]}'.encode("euc-kr")
+    refused = http.post("/v1/chat/completions", content=not_utf8, headers={"content-type": "application/json"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid_encoding" and "UTF-8" in refused.json()["error"]["message"]
+    elsewhere = http.post("/v1/ask", content=not_utf8, headers={"content-type": "application/json"})
+    assert "detail" in elsewhere.json() and "error" not in elsewhere.json()
+
+    cap = 1024 * 1024  # the default ASSISTANT_MAX_BODY_BYTES of the shared server
+
+    def chunks():  # no Content-Length: the cap is met while the route reads the body
+        yield b'{"messages": [{"role": "user", "content": "'
+        for _ in range(cap // 4096 + 1):
+            yield b"a" * 4096
+        yield b'"}]}'
+
+    too_large = http.post("/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"})
+    assert too_large.request.headers.get("transfer-encoding") == "chunked"
+    assert too_large.status_code == 413
+    error = too_large.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == "request_too_large"
+    assert f"{cap:,}" in error["message"]
+
+
 def test_document_text_never_becomes_markup_in_the_content():
     quote = ("연락처 <script>alert(1)</script> &amp; [자료](javascript:alert(1)) <대전스토리투어>\n - 담당 ☎ 8073-8344\n"
              "[1]: http://evil.example")
@@ -222,3 +282,16 @@ def test_document_text_never_becomes_markup_in_the_content():
     for line in quote.splitlines():
         assert line.strip(" -") in text
     assert "<img src=x onerror=alert(1)>" in text and "문서 <b>제목</b>" in text
+
+
+def test_a_backslash_in_the_text_does_not_undo_the_escaping():
+    quote = ("\\<img src=x onerror=alert(1)>\n\\[x](javascript:alert(1))\n\\![](http://evil.example/x.png)\n"
+             "\\\\<b>굵게</b> \\&amp; \\<http://evil.example>")
+    response = AnswerResponse(answer="\\<img src=x onerror=alert(1)> [1]", citations=[
+        Citation(n=1, doc="d", title="\\[제목](javascript:alert(1))", section="\\<u>세부</u>", text=quote, score=1.0),
+    ])
+    rendered = MarkdownIt("commonmark").render(format_content(response))
+    assert not re.search(r"<(?!/?(?:p|strong|blockquote)>)", rendered)  # no element, link or image of the text's
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    for line in [*quote.splitlines(), response.answer, response.citations[0].title, response.citations[0].section]:
+        assert line in text  # shown verbatim, its backslashes included

@@ -15,11 +15,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from assistant.api.openai_chat import ChatAnswer, ChatAPIError, complete, stream_pieces
 from assistant.api.schemas.openai import (
@@ -52,8 +53,12 @@ class OpenAIErrorRoute(APIRoute):
                 error = validation_error(exc.errors())
             except ChatAPIError as exc:
                 error = exc
-            except HTTPException:
-                raise
+            except HTTPException as exc:  # e.g. a body over the cap, met while the body was read
+                error = http_error(exc, request)
+                headers = dict(exc.headers or {})
+                if exc.status_code == 413:
+                    headers["Connection"] = "close"  # as the body cap does: the rest of the body is not read
+                return JSONResponse(status_code=error.status, content=error.body(), headers=headers)
             except Exception:
                 log.exception("unhandled error on %s", request.url.path)  # the trace goes to the log only
                 error = ChatAPIError(500, "내부 오류가 발생했습니다.", type="server_error")
@@ -64,6 +69,18 @@ class OpenAIErrorRoute(APIRoute):
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIErrorRoute,
                    responses={400: {"model": ErrorResponse, "description": "invalid request (OpenAI error object)"}})
+
+
+def http_error(exc: HTTPException, request: Request) -> ChatAPIError:
+    """An HTTPException of the framework or the middleware, with its status, as an OpenAI error."""
+    status = exc.status_code
+    if status == 413:
+        limit = request.app.state.settings.max_body_bytes
+        return ChatAPIError(413, f"요청 본문이 너무 큽니다: 최대 {limit:,}바이트까지 받습니다.", code="request_too_large")
+    if status == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        return ChatAPIError(400, "요청 본문이 UTF-8로 인코딩된 JSON이 아닙니다.", code="invalid_encoding")
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return ChatAPIError(status, str(exc.detail), type=kind)
 
 
 def validation_error(errors: list[dict]) -> ChatAPIError:
