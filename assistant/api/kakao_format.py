@@ -8,8 +8,10 @@ sources) until the whole text fits. A cut never ends inside a bracket, so no "[1
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Callable
 
 from assistant.answering.models import AnswerResponse, Citation
 from assistant.api.schemas.kakao import (
@@ -112,25 +114,29 @@ _DETAIL = ((160, "path"), (110, "path"), (110, "leaf"), (70, "leaf"), (40, "leaf
 _SHORT_QUOTE = 3
 
 
-def _source(citation: Citation, answer: str, quote_chars: int, section_mode: str) -> str:
-    sections = [s.strip() for s in one_line(citation.section).split(SECTION_SEPARATOR.strip()) if s.strip()]
-    section = {"path": SECTION_SEPARATOR.join(sections), "leaf": sections[-1] if sections else "", "none": ""}[
-        section_mode]
-    head = f"[{citation.n}] {shorten(one_line(citation.title), 60)}"
-    if section:
-        head += f" · {shorten(section, 80)}"
-    if quote_chars <= 0:
-        return head
+def _section_path(section: str) -> list[str]:
+    """The headings of a section path, outermost first."""
+    return [part.strip() for part in one_line(section).split(SECTION_SEPARATOR.strip()) if part.strip()]
+
+
+def _source_renderer(citation: Citation, answer: str) -> Callable[[int], str]:
+    """The source line of ``citation`` at a detail level of _DETAIL. The plain title, section and quote are worked
+    out once and each level is cut once: compacting tries many combinations of the same few lines."""
+    sections = _section_path(citation.section)
+    title = f"[{citation.n}] {shorten(one_line(citation.title), 60)}"
+    sections_named = {"path": SECTION_SEPARATOR.join(sections), "leaf": sections[-1] if sections else "", "none": ""}
     quote = one_line(citation.text)
-    excerpt = shorten(quote[_excerpt_start(citation, quote, answer):], quote_chars)
-    return f"{head}\n\"{excerpt}\"" if excerpt else head
+    quote = quote[_excerpt_start(citation, quote, answer):]
 
+    @functools.cache
+    def render(level: int) -> str:
+        quote_chars, section_mode = _DETAIL[level]
+        section = sections_named[section_mode]
+        head = f"{title} · {shorten(section, 80)}" if section else title
+        excerpt = shorten(quote, quote_chars) if quote_chars > 0 else ""
+        return f"{head}\n\"{excerpt}\"" if excerpt else head
 
-def _sources(citations: list[Citation], answer: str, heading: str, details: list[int], left_out: int = 0) -> str:
-    lines = [heading, *(_source(c, answer, *_DETAIL[d]) for c, d in zip(citations, details, strict=True))]
-    if left_out:
-        lines.append(f"외 {left_out}건")
-    return "\n".join(lines)
+    return render
 
 
 def skill_text(response: AnswerResponse, limit: int = SIMPLE_TEXT_MAX_CHARS) -> str:
@@ -142,9 +148,13 @@ def skill_text(response: AnswerResponse, limit: int = SIMPLE_TEXT_MAX_CHARS) -> 
     if not citations:
         return answer
     heading = NEAREST_HEADING if response.abstained else SOURCES_HEADING
+    sources = [_source_renderer(citation, answer) for citation in citations]
 
     def render(details: list[int], left_out: int = 0) -> str:
-        return f"{answer}\n\n{_sources(citations[:len(details)], answer, heading, details, left_out)}"
+        lines = [answer, "", heading, *(source(level) for source, level in zip(sources[:len(details)], details, strict=True))]
+        if left_out:
+            lines.append(f"외 {left_out}건")
+        return "\n".join(lines)
 
     barest = len(_DETAIL) - 1
     for level in range(len(_DETAIL)):
@@ -189,8 +199,7 @@ def follow_up_replies(response: AnswerResponse, index: LoadedIndex) -> list[Quic
     if response.abstained:
         replies: list[QuickReply | None] = []
         for section in response.suggestions:
-            parts = [p.strip() for p in section.split(SECTION_SEPARATOR.strip()) if p.strip()]
-            if parts:
+            if parts := _section_path(section):
                 replies.append(_reply(parts[-1], _topic(" ".join(parts[-2:]))))
         return _distinct(replies)
     if not response.citations:
@@ -198,7 +207,7 @@ def follow_up_replies(response: AnswerResponse, index: LoadedIndex) -> list[Quic
     best = min(response.citations, key=lambda c: c.n)
     contact_id = index.served_by.get(best.chunk_id)
     contacts = index.contacts.get(contact_id, []) if contact_id else []
-    program = contacts[0].program if contacts and contacts[0].program else best.section.split(">")[-1].strip()
+    program = contacts[0].program if contacts and contacts[0].program else (_section_path(best.section) or [""])[-1]
     document = index.documents.get(best.doc, {})
     topic = _topic(f"{document.get('organization', '')} {program}")
     replies: list[QuickReply | None] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from conftest import running_server
 
 from assistant.answering.models import AnswerResponse
 from assistant.api.kakao_format import EMPTY_TEXT, TIMEOUT_TEXT, plain_text, skill_text, too_long_text
+from assistant.api.routers.kakao import AnswerWorkers
 from assistant.facts.contacts import PHONE
 from assistant.service import MAX_QUESTION_CHARS
 
@@ -219,3 +221,22 @@ def test_an_answer_that_takes_too_long_becomes_a_polite_retry(corpus_index):
         assert skill_text_of(body) == TIMEOUT_TEXT
         assert [r["messageText"] for r in quick_replies_of(body)] == [question]  # one tap asks again
         assert phones(ask(url, question).answer)  # the server itself answers; only the skill's wait was cut
+
+
+def test_answer_workers_refuse_at_once_when_all_are_busy_and_free_up_when_answers_end():
+    workers = AnswerWorkers(2)
+    go_on = threading.Event()
+    try:
+        busy = [workers.try_submit(go_on.wait, 30) for _ in range(2)]
+        assert all(busy)
+        assert workers.try_submit(str, "queued") is None  # refused there and then, not queued behind the two
+        go_on.set()
+        assert [future.result(timeout=30) for future in busy] == [True, True]
+        failing = workers.try_submit(int, "not a number")
+        with pytest.raises(ValueError):
+            failing.result(timeout=30)
+        # a failed answer frees its worker too: both are free again
+        again = [workers.try_submit(str, n) for n in range(2)]
+        assert [future.result(timeout=30) for future in again] == ["0", "1"]
+    finally:
+        go_on.set()

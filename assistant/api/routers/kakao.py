@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 
@@ -22,34 +26,76 @@ from assistant.api.kakao_format import (
     too_long_text,
 )
 from assistant.api.schemas.kakao import KakaoSkillRequest, KakaoSkillResponse
-from assistant.service import MAX_QUESTION_CHARS, QuestionError
+from assistant.service import QuestionError, check_question
 
 log = logging.getLogger("assistant.api.kakao")
 router = APIRouter(prefix="/kakao", tags=["kakao"])
 SESSION_PREFIX = "kakao:"
+KAKAO_ANSWER_WORKERS = 8
+
+Result = TypeVar("Result")
+
+
+class AnswerWorkers:
+    """At most ``size`` answers computed at once, each in a worker thread of its own; no answer waits for one.
+
+    A time-out only stops the waiting: a thread cannot be stopped, so the answer runs on to its end. In asyncio's
+    default pool (min(32, cpus + 4) threads, shared with everything else run in a thread) answers given up on, and
+    the retries people send after them, would queue up and push later requests past the platform's 5 seconds too.
+    With workers of its own the skill does not starve the rest of the server, and when they are all busy it says
+    "ask again" at once rather than queueing an answer that could not arrive in time. A worker counts as busy until
+    its answer has really finished, not until the request stopped waiting for it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = threading.BoundedSemaphore(size)
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kakao-answer")
+
+    def try_submit(self, function: Callable[..., Result], *args: object) -> Future[Result] | None:
+        """``function(*args)`` started on a free worker, or None when every worker is busy."""
+        if not self._free.acquire(blocking=False):
+            return None
+        try:
+            future = self._executor.submit(self._run, function, *args)
+        except BaseException:
+            self._free.release()
+            raise
+        # cancelled before a worker took it up (the wait timed out that early): _run never frees the worker
+        future.add_done_callback(lambda done: self._free.release() if done.cancelled() else None)
+        return future
+
+    def _run(self, function: Callable[..., Result], *args: object) -> Result:
+        try:
+            return function(*args)
+        finally:
+            self._free.release()  # before the result is set, so whoever has the result may submit again
+
+
+answer_workers = AnswerWorkers(KAKAO_ANSWER_WORKERS)
 
 
 @router.post("/skill", response_model=KakaoSkillResponse, response_model_exclude_none=True,
              summary="Answer a KakaoTalk utterance (Kakao i OpenBuilder skill, response version 2.0)")
 async def skill(body: KakaoSkillRequest, request: Request) -> KakaoSkillResponse:
     assistant = request.app.state.assistant
-    utterance = body.user_request.utterance.strip()
-    if not utterance:
-        return KakaoSkillResponse.text(EMPTY_TEXT)
-    if len(utterance) > MAX_QUESTION_CHARS:
-        return KakaoSkillResponse.text(too_long_text(len(utterance)))
+    index = assistant.index  # the follow-up buttons read the index this request began with, whatever a rebuild swaps in
+    try:
+        utterance = check_question(body.user_request.utterance)
+    except QuestionError as exc:
+        return KakaoSkillResponse.text(EMPTY_TEXT if exc.reason == "empty" else too_long_text(exc.length))
     user = body.user_request.user
     session_id = f"{SESSION_PREFIX}{user.id}" if user else None
+    timeout = assistant.settings.kakao_timeout
     try:
-        # in a worker thread: a slow answer must not hold up the event loop, and the wait can be cut short
-        response = await asyncio.wait_for(asyncio.to_thread(assistant.ask, utterance, session_id),
-                                          timeout=assistant.settings.kakao_timeout)
+        answering = answer_workers.try_submit(assistant.ask, utterance, session_id)
+        if answering is None:
+            log.warning("kakao skill: all %d answer workers busy", KAKAO_ANSWER_WORKERS)
+            return KakaoSkillResponse.text(TIMEOUT_TEXT, retry_replies(utterance))
+        response = await asyncio.wait_for(asyncio.wrap_future(answering), timeout=timeout)
     except TimeoutError:
-        log.warning("kakao skill: no answer within %.3f s", assistant.settings.kakao_timeout)
+        log.warning("kakao skill: no answer within %.3f s", timeout)
         return KakaoSkillResponse.text(TIMEOUT_TEXT, retry_replies(utterance))
-    except QuestionError:
-        return KakaoSkillResponse.text(EMPTY_TEXT)
     except Exception:
         log.exception("kakao skill: answering failed")  # the trace goes to the log; the user gets a readable text
         return KakaoSkillResponse.text(ERROR_TEXT, retry_replies(utterance))
-    return KakaoSkillResponse.text(skill_text(response), follow_up_replies(response, assistant.index))
+    return KakaoSkillResponse.text(skill_text(response), follow_up_replies(response, index))
