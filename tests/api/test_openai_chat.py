@@ -270,15 +270,21 @@ def test_errors_the_framework_raises_get_the_openai_error_shape(http):
     assert f"{cap:,}" in error["message"]
 
 
+def render_content(response: AnswerResponse, allowed_tags: str) -> str:
+    """The chat content as a CommonMark client renders it; asserts no element but the Markdown's own, returns the
+    text a reader sees."""
+    rendered = MarkdownIt("commonmark").render(format_content(response))
+    assert not re.search(rf"<(?!/?(?:{allowed_tags})>)", rendered)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
 def test_document_text_never_becomes_markup_in_the_content():
     quote = ("연락처 <script>alert(1)</script> &amp; [자료](javascript:alert(1)) <대전스토리투어>\n - 담당 ☎ 8073-8344\n"
              "[1]: http://evil.example")
     response = AnswerResponse(answer="담당 ☎ 8073-8344 <img src=x onerror=alert(1)> [1]", citations=[
         Citation(n=1, doc="d", title="문서 <b>제목</b>", section="사업 > <u>세부</u>", text=quote, score=1.0),
     ])
-    rendered = MarkdownIt("commonmark").render(format_content(response))
-    assert not re.search(r"<(?!/?(?:p|strong|blockquote|ul|li)>)", rendered)  # only the Markdown's own tags
-    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    text = render_content(response, "p|strong|blockquote|ul|li")
     for line in quote.splitlines():
         assert line.strip(" -") in text
     assert "<img src=x onerror=alert(1)>" in text and "문서 <b>제목</b>" in text
@@ -290,8 +296,6 @@ def test_a_backslash_in_the_text_does_not_undo_the_escaping():
     response = AnswerResponse(answer="\\<img src=x onerror=alert(1)> [1]", citations=[
         Citation(n=1, doc="d", title="\\[제목](javascript:alert(1))", section="\\<u>세부</u>", text=quote, score=1.0),
     ])
-    rendered = MarkdownIt("commonmark").render(format_content(response))
-    assert not re.search(r"<(?!/?(?:p|strong|blockquote)>)", rendered)  # no element, link or image of the text's
-    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    text = render_content(response, "p|strong|blockquote")  # no element, link or image of the text's
     for line in [*quote.splitlines(), response.answer, response.citations[0].title, response.citations[0].section]:
         assert line in text  # shown verbatim, its backslashes included
