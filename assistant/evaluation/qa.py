@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError, field_validator
 
 QUESTION_TYPES = ("contact", "schedule", "project", "number", "org", "compare", "unanswerable", "general")
+# Fixed halves of the set: rules and weights are tuned on "tune" only and judged on "test"; a question never moves.
+SPLITS = ("tune", "test")
 _LIST_SEPARATOR = "|"  # CSV cells holding several key strings or evidence passages
 
 
@@ -27,6 +29,8 @@ class QAItem(BaseModel):
     must_contain: list[str] = []
     doc: str | list[str] = ""
     evidence: list[str] = []
+    split: str = ""  # "tune" or "test"; "" for sets without splits (a staff spreadsheet)
+    tags: list[str] = []  # e.g. "table_cell": the answer is one cell of a table
 
     @field_validator("question")
     @classmethod
@@ -119,6 +123,8 @@ def _read_csv(text: str) -> tuple[list[tuple[int, QAItem]], list[Problem]]:
             "must_contain": _split_cell(row.get("must_contain", "")),
             "doc": row.get("doc", ""),
             "evidence": _split_cell(row.get("evidence", "")),
+            "split": row.get("split", ""),
+            "tags": _split_cell(row.get("tags", "")),
         }
         _add_item(items, problems, number, data)
     return items, problems
@@ -155,6 +161,8 @@ def _item_problems(item: QAItem, documents: dict[str, str]) -> list[str]:
     found = []
     if item.type not in QUESTION_TYPES:
         found.append(f"unknown type {item.type!r} (known: {', '.join(QUESTION_TYPES)})")
+    if item.split and item.split not in SPLITS:
+        found.append(f"unknown split {item.split!r} (known: {', '.join(SPLITS)})")
     unknown = [d for d in item.docs if d not in documents]
     if unknown:
         found.append(f"unknown document {', '.join(unknown)} (known: {', '.join(sorted(documents))})")
