@@ -262,6 +262,7 @@ def eval_command(
     url: Annotated[str | None, typer.Option(help="evaluate a running server (e.g. http://127.0.0.1:8000)")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="only the first N questions")] = None,
     qtype: Annotated[str | None, typer.Option("--type", help="only questions of this type")] = None,
+    split: Annotated[str, typer.Option(help="only the questions of this split of the set: tune, test or all")] = "all",
     check: Annotated[bool, typer.Option("--check", help="only validate the Q&A set")] = False,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="also run the baseline systems")] = True,
     out: Annotated[Path | None, typer.Option(help="report folder (default eval/reports/<time>/)")] = None,
@@ -269,7 +270,10 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the JSON report instead of Markdown")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Score the assistant (and baselines) on a Q&A set: retrieval, answers, citations, latency."""
+    """Score the assistant (and baselines) on a Q&A set: retrieval, answers, citations, latency.
+
+    The report shows the assistant's figures per split (tune / test) side by side, whichever questions ran.
+    """
     import time as _time
 
     from assistant.evaluation import QASetError, check_qa, run_evaluation
@@ -277,6 +281,8 @@ def eval_command(
     from assistant.evaluation.runner import check_gate
     from assistant.evaluation.systems import AssistantSystem, HttpSystem
 
+    if split not in ("tune", "test", "all"):
+        raise typer.BadParameter(f"{split!r} is not one of tune, test, all", param_hint="--split")
     settings = get_settings()
     server = HttpSystem(url) if url else None
     documents = _documents_for_eval(server)
@@ -288,11 +294,13 @@ def eval_command(
         _print_qa_counts(items)
         console.print(f"[green]{qa_file}: {len(items)} questions, no problems[/green]")
         return
+    if split != "all":
+        items = [i for i in items if i.split == split]
     if qtype:
         items = [i for i in items if i.type == qtype]
     items = items[:limit] if limit else items
     if not items:
-        err.print("[red]No question left after --type/--limit.[/red]")
+        err.print("[red]No question left after --split/--type/--limit.[/red]")
         raise typer.Exit(2)
 
     systems = [server] if server else [AssistantSystem(_load_assistant())]
@@ -302,7 +310,7 @@ def eval_command(
         with tqdm(unit="chunk", desc="embedding baseline chunks", disable=quiet, leave=False) as bar:
             systems += build_baselines(documents, settings.embedding_cache, bar.update)
     with tqdm(total=len(items) * len(systems), unit="q", desc="eval", disable=quiet, leave=False) as bar:
-        run = run_evaluation(items, systems, documents, str(qa_file), url or "in-process", bar.update)
+        run = run_evaluation(items, systems, documents, str(qa_file), url or "in-process", bar.update, split=split)
     out = out or Path("eval/reports") / _time.strftime("%Y%m%d-%H%M%S")
     page = write_reports(run, out)
     if as_json:

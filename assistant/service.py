@@ -12,18 +12,22 @@ from assistant.answering import AnswerResponse, answer_from_hits
 from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
-from assistant.answering.intent import Intent, classify
+from assistant.answering.intent import Intent
 from assistant.answering.schedules import answer_schedule, find_period
 from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
+from assistant.answering.short import read_answer
 from assistant.answering.support import unsupported_reason
 from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
+from assistant.question import analyze_question
+from assistant.reading.reader import READ_HITS
+from assistant.reading.vocabulary import TermWeights
 from assistant.retrieval import Hit, HybridRetriever
-from assistant.retrieval.decompose import asks_about_two, split_two_sided
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
+COMPOSE_CHARS = 190  # the composed lines (and their [n] markers) fit a 200-character answer body
 
 
 class QuestionError(ValueError):
@@ -58,6 +62,7 @@ class LoadedIndex:
     chunks_by_id: dict[str, Chunk]
     served_by: dict
     built_at: str
+    term_weights: TermWeights  # how telling each word is in this index, for the reader
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -80,7 +85,8 @@ class LoadedIndex:
         return cls(documents={d["doc_id"]: d for d in store.documents()}, contacts=contacts, contact_records=records,
                    schedules=store.schedules(), projects=store.projects(), retriever=retriever,
                    chunks_by_id={c.chunk_id: c for c in retriever.chunks}, served_by=contact_spans(retriever.chunks),
-                   built_at=str(store.manifest().get("built_at", "")))
+                   built_at=str(store.manifest().get("built_at", "")),
+                   term_weights=TermWeights([c.quote for c in retriever.chunks]))
 
 
 class Assistant:
@@ -109,9 +115,10 @@ class Assistant:
         check_question(question)
         previous = self.sessions.last(session_id)
         query = resolve(question, previous)  # "그 사업 담당자는?" carries the previous topic along
-        intent = classify(question)
+        analysis = analyze_question(question, query)
+        intent = analysis.intent
         index = self.index  # one snapshot for the whole answer, even if a rebuild lands meanwhile
-        hits = index.retriever.search(query, max(self.settings.top_k, 5))
+        hits = index.retriever.search(query, max(self.settings.top_k, READ_HITS))
         retrieved = time.perf_counter()
         response = None
         reason = unsupported_reason(query, hits, intent.value)
@@ -133,17 +140,19 @@ class Assistant:
         if response is None:
             # a contact line answers "who"; for anything else it is a short chunk BM25 likes too much
             evidence = hits if intent is Intent.CONTACT else [h for h in hits if h.chunk.kind.value != "contact"] or hits
-            if sides := split_two_sided(query):  # "A랑 B 중에 어디가 더": a fact from each side
-                response = compose(query, evidence, intent.value, max_chars=700, evidence=5, sides=sides)
-            elif asks_about_two(question):  # 각각, 둘 다 without two named sides: more evidence
-                response = compose(query, evidence, intent.value, max_chars=700, evidence=5)
-            else:
-                response = compose(query, evidence, intent.value)
+            response = read_answer(analysis, evidence, term_weight=index.term_weights)
+            if response is None:  # no typed span the reader is sure of: the best lines, short
+                if analysis.sides:  # "A랑 B 중에 어디가 더": a fact from each side
+                    response = compose(query, evidence, intent.value, max_chars=COMPOSE_CHARS, evidence=5,
+                                       sides=analysis.sides)
+                else:
+                    response = compose(query, evidence, intent.value, max_chars=COMPOSE_CHARS)
         if unsupported_numbers(response.answer, (c.text for c in response.citations)):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         if self.writer is not None:
             response = self.writer.rewrite(question, response)
         response.intent = intent.value
+        response.answer_type = analysis.answer_type.value
         if not response.abstained and response.citations:
             self.sessions.remember(session_id, question if query == question else query, response.citations[0].section)
         response.timing_ms = {

@@ -68,11 +68,9 @@ def answer_contact(
     program = records[0].program or contact_chunk.section
     people = ", ".join(f"{r.role + ' ' if r.role else ''}{r.name_as_written} ☎ {r.phone_as_written}" for r in records)
     answer = f"{program} 문의처: {people} [1]"
-    citations = [Citation(n=1, doc=contact_chunk.doc_id, title=contact_chunk.doc_title, section=contact_chunk.section,
-                          text=contact_chunk.quote, score=round(hit.score, 4), chunk_id=contact_chunk.chunk_id)]
+    citations = [Citation.of_chunk(1, contact_chunk, hit.score)]
     if hit.chunk.chunk_id != contact_id:  # the passage that matched the question, for context
-        citations.append(Citation(n=2, doc=hit.chunk.doc_id, title=hit.chunk.doc_title, section=hit.chunk.section,
-                                  text=hit.chunk.quote, score=round(hit.score, 4), chunk_id=hit.chunk.chunk_id))
+        citations.append(Citation.of_chunk(2, hit.chunk, hit.score))
     facts = [{"type": "contact", **{k: getattr(r, k) for k in ("program", "role", "name", "phone", "department")}}
              for r in records]
     return AnswerResponse(answer=answer, intent="contact", citations=citations, facts=facts)

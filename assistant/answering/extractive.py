@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.answering.models import AnswerResponse, Citation
+from assistant.answering.models import AnswerResponse, Citation, Evidence
 from assistant.retrieval import Hit
 from assistant.retrieval.analyzer import analyze
 
@@ -21,8 +21,7 @@ def answer_from_hits(hits: list[Hit], max_citations: int = 3) -> AnswerResponse:
     if not hits:
         return AnswerResponse(answer=NO_ANSWER, abstained=True)
     citations = [
-        Citation(n=n, doc=h.chunk.doc_id, title=h.chunk.doc_title, section=h.chunk.section,
-                 text=h.chunk.quote, score=round(h.score, 4), chunk_id=h.chunk.chunk_id)
+        Citation.of_chunk(n, h.chunk, h.score)
         for n, h in enumerate(hits[:max_citations], start=1)
     ]
     quote = hits[0].chunk.quote.strip()
@@ -70,10 +69,11 @@ def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: 
     scored: list[list[tuple[float, int, int, str]]] = [[] for _ in parts]
     for n, hit in enumerate(hits[:evidence], start=1):
         label_overlap = [0] * len(parts)  # a short label line ("미션", "비전") lends its match to the value below it
-        for position, line in enumerate(hit.chunk.quote.split("\n")):
-            line = line.strip()
+        for position, raw in hit.chunk.lines():
+            line = raw.strip()
             if not line:
                 continue
+            position += raw.index(line)  # the line's own offset in the document: what a client highlights
             terms = line_terms(line)
             overlaps = [len(w & terms) for w in wanted]
             if len(line) >= 4:
@@ -101,10 +101,10 @@ def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: 
     cited = sorted({n for n, _, _ in chosen})
     renumber = {old: new for new, old in enumerate(cited, start=1)}
     answer = "\n".join(f"{line} [{renumber[n]}]" for n, _, line in chosen)
+    evidence = [Evidence(n=renumber[n], doc=hits[n - 1].chunk.doc_id, start=position, end=position + len(line), text=line)
+                for n, position, line in chosen]
     citations = [
-        Citation(n=renumber[n], doc=hits[n - 1].chunk.doc_id, title=hits[n - 1].chunk.doc_title,
-                 section=hits[n - 1].chunk.section, text=hits[n - 1].chunk.quote, score=round(hits[n - 1].score, 4),
-                 chunk_id=hits[n - 1].chunk.chunk_id)
+        Citation.of_chunk(renumber[n], hits[n - 1].chunk, hits[n - 1].score)
         for n in cited
     ]
-    return AnswerResponse(answer=answer, citations=citations)
+    return AnswerResponse(answer=answer, citations=citations, evidence=evidence)

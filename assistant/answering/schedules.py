@@ -64,8 +64,7 @@ def answer_schedule(question: str, period: tuple[str, datetime.date, datetime.da
         n = numbers.setdefault(record.chunk_id, len(numbers) + 1)
         lines.append(f"{record.when} {record.what} [{n}]")
     citations = [
-        Citation(n=n, doc=chunk.doc_id, title=chunk.doc_title, section=chunk.section, text=chunk.quote, score=1.0,
-                 chunk_id=chunk.chunk_id)
+        Citation.of_chunk(n, chunk, 1.0)
         for chunk_id, n in numbers.items() if (chunk := chunks_by_id.get(chunk_id)) is not None
     ]
     more = f" 외 {len(found) - MAX_ITEMS}건" if len(found) > MAX_ITEMS else ""

@@ -1,9 +1,12 @@
 """An answer as one KakaoTalk speech bubble: plain text within the simpleText limit, and follow-up buttons.
 
 KakaoTalk shows a simpleText as it is, so document text is made plain (no tags, no invisible or direction
-control characters, table cells joined with " | "). The answer comes first and is kept whole when it fits;
-the sources after it give up detail step by step (long quote, short quote, section leaf, title only, fewer
-sources) until the whole text fits. A cut never ends inside a bracket, so no "[1" is left of a citation marker.
+control characters, table cells joined with " | "). The short answer comes first and is kept whole when it fits;
+then one line per source: "[n] document title · section — “evidence”", the evidence being the span of the
+document that supports the answer (``AnswerResponse.evidence``), not the whole quote; a source without evidence
+gets a short excerpt of its quote instead. The source lines give up detail step by step (long evidence, short
+evidence, none, no section, fewer sources) until the whole text fits. A cut never ends inside a bracket, so no
+"[1" is left of a citation marker.
 """
 
 from __future__ import annotations
@@ -109,9 +112,11 @@ def _excerpt_start(citation: Citation, quote: str, answer: str) -> int:
     return 0
 
 
-# from the richest rendering of the sources to the barest: (quote characters, how the section is named)
-_DETAIL = ((160, "path"), (110, "path"), (110, "leaf"), (70, "leaf"), (40, "leaf"), (0, "leaf"), (0, "none"))
-_SHORT_QUOTE = 3
+# from the richest rendering of the sources to the barest: (evidence characters, whether the section is named)
+_DETAIL = ((160, True), (100, True), (60, True), (30, True), (0, True), (0, False))
+_SHORT_EVIDENCE = 3
+EXCERPT_CHARS = 60  # of the quote, for a source that has no evidence
+EVIDENCE_SEPARATOR = " / "
 
 
 def _section_path(section: str) -> list[str]:
@@ -119,28 +124,37 @@ def _section_path(section: str) -> list[str]:
     return [part.strip() for part in one_line(section).split(SECTION_SEPARATOR.strip()) if part.strip()]
 
 
-def _source_renderer(citation: Citation, answer: str) -> Callable[[int], str]:
-    """The source line of ``citation`` at a detail level of _DETAIL. The plain title, section and quote are worked
-    out once and each level is cut once: compacting tries many combinations of the same few lines."""
-    sections = _section_path(citation.section)
-    title = f"[{citation.n}] {shorten(one_line(citation.title), 60)}"
-    sections_named = {"path": SECTION_SEPARATOR.join(sections), "leaf": sections[-1] if sections else "", "none": ""}
+def _support(citation: Citation, response: AnswerResponse, answer: str) -> str:
+    """What the source line shows of ``citation``: its evidence spans, or else a short excerpt of its quote where
+    the answer's line is."""
+    spans = [one_line(ev.text) for ev in sorted(response.evidence, key=lambda ev: ev.start)
+             if ev.n == citation.n and ev.doc == citation.doc]
+    if spans := [span for span in dict.fromkeys(spans) if span]:
+        return EVIDENCE_SEPARATOR.join(spans)
     quote = one_line(citation.text)
-    quote = quote[_excerpt_start(citation, quote, answer):]
+    return shorten(quote[_excerpt_start(citation, quote, answer):], EXCERPT_CHARS)
+
+
+def _source_renderer(citation: Citation, response: AnswerResponse, answer: str) -> Callable[[int], str]:
+    """The one line of ``citation`` at a detail level of _DETAIL. The plain title, section and evidence are worked
+    out once and each level is cut once: compacting tries many combinations of the same few lines."""
+    title = shorten(one_line(citation.title), 60)
+    sections = _section_path(citation.section)
+    leaf = shorten(sections[-1], 40) if sections and sections[-1] != one_line(citation.title) else ""
+    support = _support(citation, response, answer)
 
     @functools.cache
     def render(level: int) -> str:
-        quote_chars, section_mode = _DETAIL[level]
-        section = sections_named[section_mode]
-        head = f"{title} · {shorten(section, 80)}" if section else title
-        excerpt = shorten(quote, quote_chars) if quote_chars > 0 else ""
-        return f"{head}\n\"{excerpt}\"" if excerpt else head
+        chars, named = _DETAIL[level]
+        head = f"[{citation.n}] {title} · {leaf}" if named and leaf else f"[{citation.n}] {title}"
+        excerpt = shorten(support, chars) if chars > 0 else ""
+        return f"{head} — “{excerpt}”" if excerpt else head
 
     return render
 
 
 def skill_text(response: AnswerResponse, limit: int = SIMPLE_TEXT_MAX_CHARS) -> str:
-    """The answer, then its numbered sources, in at most ``limit`` characters."""
+    """The answer, then one line per numbered source, in at most ``limit`` characters."""
     answer = plain_text(response.answer) or ERROR_TEXT
     if len(answer) > limit:
         return _shorten_lines(answer, limit)
@@ -148,7 +162,7 @@ def skill_text(response: AnswerResponse, limit: int = SIMPLE_TEXT_MAX_CHARS) -> 
     if not citations:
         return answer
     heading = NEAREST_HEADING if response.abstained else SOURCES_HEADING
-    sources = [_source_renderer(citation, answer) for citation in citations]
+    sources = [_source_renderer(citation, response, answer) for citation in citations]
 
     def render(details: list[int], left_out: int = 0) -> str:
         lines = [answer, "", heading, *(source(level) for source, level in zip(sources[:len(details)], details, strict=True))]
@@ -165,9 +179,9 @@ def skill_text(response: AnswerResponse, limit: int = SIMPLE_TEXT_MAX_CHARS) -> 
             if len(text := render([barest] * keep, len(citations) - keep)) <= limit:
                 return text
         return answer
-    # the room left goes to the first sources: a short quote for each first, then longer ones
+    # the room left goes to the first sources: a short evidence for each first, then longer ones
     details = [level] * len(citations)
-    for richest in (_SHORT_QUOTE, 0):
+    for richest in (_SHORT_EVIDENCE, 0):
         for i in range(len(citations)):
             for richer in range(richest, details[i]):
                 if len(render(details[:i] + [richer] + details[i + 1:])) <= limit:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from assistant.analysis import count_tokens
 from assistant.answering import AnswerResponse
+from assistant.answering.models import Citation, Evidence
 from assistant.api.schemas.openai import ChatMessage, Usage
 from assistant.service import Assistant, QuestionError, check_question
 
@@ -146,19 +147,55 @@ def markdown_safe(text: str) -> str:
     return _MARKUP.sub(lambda m: "\\" + m.group(0), text)
 
 
+EVIDENCE_CHARS = 300  # a footnote quotes at most this much of its evidence
+EXCERPT_CHARS = 100  # or of its quote, when the answer gave no evidence for it
+
+
+def _one_line(text: str) -> str:
+    """Document text on one line: table cells joined by " | ", runs of white space made one space."""
+    return " ".join(" | ".join(cell.strip() for cell in line.split("\t") if cell.strip())
+                    for line in text.splitlines() if line.strip())
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a space near the end if there is one, ending in an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if (space := cut.rfind(" ")) >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" |,·") + "…"
+
+
+def _where(citation: Citation) -> str:
+    """Title · section, the section less the document's own title heading."""
+    section = citation.section.removeprefix(f"{citation.title} > ") if citation.title else citation.section
+    return " · ".join(part for part in (citation.title, "" if section == citation.title else section) if part)
+
+
+def footnote(citation: Citation, evidence: list[Evidence]) -> str:
+    """'[n]: title · section — “evidence”' for one source, its texts through ``markdown_safe``; without evidence, a
+    short excerpt of the quote. Not a Markdown block of its own: see ``format_content``."""
+    spans = list(dict.fromkeys(span for ev in sorted(evidence, key=lambda ev: ev.start)
+                               if ev.n == citation.n and ev.doc == citation.doc and (span := _one_line(ev.text))))
+    said = _shorten(" / ".join(spans), EVIDENCE_CHARS) if spans else _shorten(_one_line(citation.text), EXCERPT_CHARS)
+    return f"[{citation.n}]: {markdown_safe(_where(citation))}" + (f" — “{markdown_safe(said)}”" if said else "")
+
+
+# a hard line break: each footnote on a line of its own within the paragraph the sources heading opens. Inside a
+# paragraph "[1]: ..." is text, since a link reference definition cannot interrupt a paragraph; each footnote is one
+# line (its texts on one line), so none of them starts a block either.
+_LINE_BREAK = "  \n"
+
+
 def format_content(response: AnswerResponse) -> str:
-    """The answer with its [n] markers, then the numbered sources with their verbatim quotes, in Markdown."""
-    parts = [markdown_safe(response.answer.strip())]
+    """The short answer with its [n] markers, then the sources heading and one footnote line per source (title,
+    section and the evidence the answer rests on), in Markdown."""
+    content = markdown_safe(response.answer.strip())
     if response.citations:
-        parts.append("**가까운 출처**" if response.abstained else "**출처**")
-        for citation in response.citations:
-            heading = f"[{citation.n}] {markdown_safe(citation.title)}"
-            if citation.section:
-                heading += f" — {markdown_safe(citation.section)}"
-            quote = "\n".join(f"> {line}" if line.strip() else ">"
-                              for line in markdown_safe(citation.text.strip()).split("\n"))
-            parts.append(f"{heading}\n{quote}")
-    return "\n\n".join(parts)
+        heading = "**가까운 출처**" if response.abstained else "**출처**"
+        content += "\n\n" + _LINE_BREAK.join([heading, *(footnote(c, response.evidence) for c in response.citations)])
+    return content
 
 
 def stream_pieces(content: str, size: int = STREAM_PIECE_CHARS) -> list[str]:

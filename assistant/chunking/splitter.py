@@ -179,6 +179,11 @@ def _make_chunk(
         lines.append(CONTACT_TERMS)  # people ask for "담당자 전화번호"; the line itself says "연락처 ... ☎"
     for unit in units:
         lines.append(join_spaced(_unit_text(doc, unit), names=kind is ChunkKind.CONTACT))
+    # the reader finds the cell where a row meets a column: it needs each table row's column names
+    headers: list[list] = []
+    for unit in units:
+        if unit.kind is ChunkKind.TABLE and unit.header and (not headers or headers[-1][1] != list(unit.header)):
+            headers.append([unit.start, list(unit.header)])
     return Chunk(
         chunk_id=make_chunk_id(doc.doc_id, start, end),
         doc_id=doc.doc_id,
@@ -193,6 +198,7 @@ def _make_chunk(
         line_start=bisect.bisect_right(line_starts, start),
         line_end=bisect.bisect_right(line_starts, max(start, end - 1)),
         organization=doc.organization,
+        extra={"table_headers": headers} if headers else {},
     )
 
 

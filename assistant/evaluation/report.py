@@ -10,22 +10,28 @@ import json
 from pathlib import Path
 
 from assistant.evaluation.metrics import HIT_KS
-from assistant.evaluation.runner import EvalRun, failures
+from assistant.evaluation.runner import EvalRun, SystemRun, failures, split_order
 
 HEADLINE = [f"hit@{k}" for k in HIT_KS] + [
-    "mrr@10", "accuracy", "abstention_precision", "abstention_recall", "false_abstention",
-    "citation_support", "verbatim_citations", "number_faithfulness", "latency_p50_ms", "latency_p95_ms",
-    "latency_max_ms",
+    "mrr@10", "accuracy", "concise_accuracy", "truthfulness", "abstention_precision", "abstention_recall",
+    "false_abstention", "citation_support", "verbatim_citations", "number_faithfulness", "body_p50_chars",
+    "body_p90_chars", "latency_p50_ms", "latency_p95_ms", "latency_max_ms",
 ]
-TYPE_METRICS = ["hit@5", "accuracy"]
+TYPE_METRICS = ["hit@5", "accuracy", "concise_accuracy"]
+TAG_METRICS = ["questions", "hit@5", "accuracy", "concise_accuracy", "truthfulness", "body_p50_chars", "body_p90_chars"]
+_UNITS = ("_ms", "_chars")  # figures in units, not shares: one decimal whatever their size
 
 
-def _fmt(value) -> str:
+def _fmt(value, metric: str = "") -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+        return f"{value:.1f}" if value > 1.0 or metric.endswith(_UNITS) else f"{value:.3f}"
     return str(value)
+
+
+def _fig(summary: dict | None, metric: str) -> str:
+    return _fmt((summary or {}).get(metric), metric)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -34,25 +40,62 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _split_rows(system: SystemRun) -> tuple[list[str], list[list[str]]]:
+    """The headline figures per split, side by side: a row per metric, a column per split."""
+    splits = split_order(system.by_split)
+    rows = [[metric, *(_fig(system.by_split.get(split), metric) for split in splits)]
+            for metric in ["questions", *HEADLINE]]
+    return splits, rows
+
+
+def _split_type_rows(system: SystemRun) -> tuple[list[str], list[list[str]]]:
+    """Accuracy · concise accuracy per question type (rows) and split (columns)."""
+    splits = split_order(system.by_split_type)
+    types = sorted({t for per_type in system.by_split_type.values() for t in per_type})
+    rows = [[t, *(_accuracy_pair(system.by_split_type.get(split, {}).get(t)) for split in splits)] for t in types]
+    return splits, rows
+
+
+def _accuracy_pair(summary: dict | None) -> str:
+    if not summary or summary.get("accuracy") is None:  # no question of the type in the split, or unanswerable
+        return "–"
+    return f"{_fig(summary, 'accuracy')} · {_fig(summary, 'concise_accuracy')}"
+
+
+def _tag_rows(system: SystemRun) -> list[list[str]]:
+    return [[tag, *(_fig(summary, m) for m in TAG_METRICS)] for tag, summary in system.by_tag.items()]
+
+
+def _selection(run: EvalRun) -> str:
+    return "every split" if run.split == "all" else f"split {run.split}"
+
+
 def to_markdown(run: EvalRun) -> str:
     parts = [
         f"# Evaluation: {run.qa_path}",
-        f"{len(run.items)} questions ({sum(i.answerable for i in run.items)} answerable), target {run.target}, "
-        f"{run.started_at}, {run.seconds:.1f} s",
+        f"{len(run.items)} questions ({sum(i.answerable for i in run.items)} answerable, {_selection(run)}), "
+        f"target {run.target}, {run.started_at}, {run.seconds:.1f} s",
         "",
         "## Overall",
-        _table(["system", *HEADLINE], [[s.name, *(_fmt(s.summary.get(m)) for m in HEADLINE)] for s in run.systems]),
+        _table(["system", *HEADLINE], [[s.name, *(_fig(s.summary, m) for m in HEADLINE)] for s in run.systems]),
     ]
     types = sorted({t for s in run.systems for t in s.by_type})
     for metric in TYPE_METRICS:
         parts += ["", f"## {metric} per question type",
-                  _table(["system", *types], [[s.name, *(_fmt(s.by_type.get(t, {}).get(metric)) for t in types)]
+                  _table(["system", *types], [[s.name, *(_fig(s.by_type.get(t), metric) for t in types)]
                                               for s in run.systems])]
     first = run.systems[0]
+    splits, rows = _split_rows(first)
+    parts += ["", f"## {first.name} per split", _table(["metric", *splits], rows)]
+    splits, rows = _split_type_rows(first)
+    parts += ["", f"## {first.name} accuracy · concise_accuracy per question type and split",
+              _table(["type", *splits], rows)]
+    parts += ["", f"## {first.name} per tag",
+              _table(["tag", *TAG_METRICS], _tag_rows(first)) if first.by_tag else "No question carries a tag."]
     parts += ["", f"## {first.name} per document",
               _table(["document", "questions", "hit@5", "mrr@10", "accuracy", "abstention_recall"],
-                     [[doc, str(v["questions"]), _fmt(v["hit@5"]), _fmt(v["mrr@10"]), _fmt(v["accuracy"]),
-                       _fmt(v["abstention_recall"])] for doc, v in first.by_doc.items()])]
+                     [[doc, str(v["questions"]), _fig(v, "hit@5"), _fig(v, "mrr@10"), _fig(v, "accuracy"),
+                       _fig(v, "abstention_recall")] for doc, v in first.by_doc.items()])]
     parts += ["", f"{len(failures(first))} failures of {first.name} (see the HTML report or --json)."]
     return "\n".join(parts) + "\n"
 
@@ -63,15 +106,20 @@ def to_json(run: EvalRun) -> dict:
         "target": run.target,
         "started_at": run.started_at,
         "seconds": run.seconds,
+        "split": run.split,
         "questions": len(run.items),
         "systems": {
-            s.name: {"summary": s.summary, "by_type": s.by_type, "by_document": s.by_doc} for s in run.systems
+            s.name: {
+                "summary": s.summary, "by_type": s.by_type, "by_document": s.by_doc, "by_split": s.by_split,
+                "by_split_type": s.by_split_type, "by_tag": s.by_tag,
+            }
+            for s in run.systems
         },
         "failures": [
             {
-                "id": f.item.id, "type": f.item.type, "question": f.item.question,
-                "expected": f.item.must_contain, "answer": f.observation.answer,
-                "abstained": f.observation.abstained, "error": f.observation.error,
+                "id": f.item.id, "type": f.item.type, "split": f.item.split, "tags": f.item.tags,
+                "question": f.item.question, "expected": f.item.must_contain, "answer": f.observation.answer,
+                "body_chars": f.body_chars, "abstained": f.observation.abstained, "error": f.observation.error,
                 "citations": [{"doc": c.doc, "text": c.text} for c in f.observation.citations],
             }
             for f in failures(run.systems[0])
@@ -145,21 +193,30 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 def _html(run: EvalRun) -> str:
     e = html.escape
     overall = _html_table(["system", *HEADLINE],
-                          [[e(s.name), *(e(_fmt(s.summary.get(m))) for m in HEADLINE)] for s in run.systems])
+                          [[e(s.name), *(e(_fig(s.summary, m)) for m in HEADLINE)] for s in run.systems])
     types = sorted({t for s in run.systems for t in s.by_type})
-    per_type = _html_table(["system / hit@5 · accuracy", *types], [
-        [e(s.name), *(e(f"{_fmt(s.by_type.get(t, {}).get('hit@5'))} · {_fmt(s.by_type.get(t, {}).get('accuracy'))}")
-                     for t in types)] for s in run.systems])
+    per_type = _html_table([f"system / {' · '.join(TYPE_METRICS)}", *types], [
+        [e(s.name), *(e(" · ".join(_fig(s.by_type.get(t), m) for m in TYPE_METRICS)) for t in types)]
+        for s in run.systems])
     first = run.systems[0]
+    splits, rows = _split_rows(first)
+    per_split = _html_table(["metric", *splits], [[e(cell) for cell in row] for row in rows])
+    splits, rows = _split_type_rows(first)
+    per_split_type = _html_table(["type / accuracy · concise_accuracy", *splits],
+                                 [[e(cell) for cell in row] for row in rows])
+    per_tag = (_html_table(["tag", *TAG_METRICS], [[e(cell) for cell in row] for row in _tag_rows(first)])
+               if first.by_tag else "<p>No question carries a tag.</p>")
     failure_rows = []
     for f in failures(first):
         citations = "<br>".join(f"<b>{e(c.doc)}</b>: {e(c.text[:300])}" for c in f.observation.citations[:3])
         failure_rows.append([
-            e(f.item.id), e(f.item.type), e(f.item.question), e(", ".join(f.item.must_contain) or "(abstain)"),
+            e(f.item.id), e(f.item.type), e(f.item.split or "–"), e(f.item.question),
+            e(", ".join(f.item.must_contain) or "(abstain)"),
             e(f.observation.error or ("(abstained) " if f.observation.abstained else "") + f.observation.answer[:400]),
-            citations,
+            str(f.body_chars), citations,
         ])
-    failures_table = _html_table(["id", "type", "question", "expected", "answer given", "citations"], failure_rows)
+    failures_table = _html_table(["id", "type", "split", "question", "expected", "answer given", "body chars",
+                                  "citations"], failure_rows)
     return f"""<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><title>Evaluation report</title>
 <style>
@@ -168,9 +225,13 @@ td, th {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; white-s
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>Evaluation report</h1>
-<p>{e(run.qa_path)}: {len(run.items)} questions, target {e(run.target)}, {e(run.started_at)}, {run.seconds:.1f} s</p>
+<p>{e(run.qa_path)}: {len(run.items)} questions ({e(_selection(run))}), target {e(run.target)}, {e(run.started_at)},
+{run.seconds:.1f} s</p>
 <h2>Overall</h2>{overall}
 <h2>Per question type</h2>{per_type}
+<h2>{e(first.name)} per split</h2>{per_split}
+<h2>{e(first.name)} per question type and split</h2>{per_split_type}
+<h2>{e(first.name)} per tag</h2>{per_tag}
 <img src="accuracy_by_type.png" alt="answer accuracy per question type">
 <img src="latency.png" alt="latency histogram">
 <h2>Failures of {e(first.name)} ({len(failure_rows)})</h2>{failures_table}

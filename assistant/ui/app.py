@@ -45,6 +45,7 @@ CSS = """
 #mode-line { font-size: 0.92em; color: var(--body-text-color-subdued); }
 #chat-notice p { color: var(--error-text-color); font-weight: 600; margin: 0; }
 #chatbot .answer-text { line-height: 1.6; }
+#chatbot .answer-text strong { font-weight: 700; }
 #chatbot .answer-meta { margin-top: 8px; font-size: 0.8em; color: var(--body-text-color-subdued); }
 #chatbot .searching { color: var(--body-text-color-subdued); font-style: italic; }
 #chatbot .citations-label { margin-top: 10px; font-size: 0.85em; font-weight: 600;
@@ -54,6 +55,7 @@ details.citation, details.doc-section { border: 1px solid var(--border-color-pri
 details.citation summary, details.doc-section summary { cursor: pointer; font-size: 0.9em; font-weight: 600; }
 details .quote { white-space: pre-wrap; tab-size: 4; font-size: 0.88em; margin: 6px 0 2px 0;
   padding-left: 8px; border-left: 3px solid var(--border-color-accent); }
+details .quote mark { background: #ffe88a; color: #1f2328; border-radius: 2px; padding: 0 1px; }
 .suggestions { margin-top: 8px; font-size: 0.9em; }
 .example-row button { white-space: normal !important; justify-content: flex-start !important; text-align: left; }
 .doc-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
@@ -138,7 +140,7 @@ def chat_responder(get_assistant: Callable[[], Assistant],
             response = assistant.ask(text, session_id=session_id)
         except Exception:  # noqa: BLE001 - the trace goes to the log, the user gets a sentence
             log.exception("the web chat could not answer %r", text[:200])
-            yield [*history, {"role": "assistant", "content": render.answer_html(FAILED)}], "", "", gr.skip(), session_id
+            yield [*history, {"role": "assistant", "content": render.answer_html(FAILED, strong=False)}], "", "", gr.skip(), session_id
             return
         mode = assistant.index.retrieval_mode
         for prefix in _pieces(response.answer):

@@ -6,6 +6,10 @@ template. Beyond ``html.escape``, every character one of those layers could act 
 is written as a numeric character reference, which each layer shows as the character itself.
 Everything built here is also one line per HTML block (newlines become ``<br>``), so Markdown
 never resumes inside a quote.
+
+The only markup added to a quote is ``<mark>`` around an answer's evidence: the quote is split at the evidence
+offsets into plain pieces, each made inert on its own, and the tags go between them, so no document character
+is ever written raw and no escape sequence is ever cut in two.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from assistant.answering.models import AnswerResponse, Citation
+from assistant.answering.models import AnswerResponse, Citation, Evidence
 
 # characters Markdown, LaTeX or a template engine would act on; '&', '#' and ';' are left to html.escape,
 # whose own entities use them
@@ -27,9 +31,11 @@ def inert(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
-def answer_html(answer: str) -> str:
-    """The answer text: one line per answer line; tab-separated table cells joined by a middle dot."""
-    return f'<div class="answer-text">{inert(answer.replace(chr(9), " · "))}</div>'
+def answer_html(answer: str, strong: bool = True) -> str:
+    """The answer text in bold (``strong=False``: a plain message): one line per answer line; tab-separated
+    table cells joined by a middle dot."""
+    text = inert(answer.replace(chr(9), " · "))
+    return f'<div class="answer-text">{f"<strong>{text}</strong>" if strong else text}</div>'
 
 
 def without_title(section: str, title: str) -> str:
@@ -37,12 +43,54 @@ def without_title(section: str, title: str) -> str:
     return section.removeprefix(f"{title} > ") if title else section
 
 
-def citation_html(citation: Citation) -> str:
-    """A numbered source the reader can open: title and section in the summary, the verbatim quote inside."""
+def evidence_spans(citation: Citation, evidence: Iterable[Evidence]) -> list[tuple[int, int]]:
+    """Where the evidence of ``citation`` lies in its quote: (start, end) offsets into ``citation.text``, in
+    order, overlapping ones merged. Evidence of another citation or document, outside the quote, empty, or whose
+    text is not the quote's text at that place is left out: a highlight never marks what the answer did not use."""
+    spans = []
+    for ev in evidence:
+        if ev.n != citation.n or ev.doc != citation.doc:
+            continue
+        start, end = ev.start - citation.start, ev.end - citation.start
+        if 0 <= start < end <= len(citation.text) and citation.text[start:end] == ev.text:
+            spans.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` made inert with each span in ``<mark>``: split first, each piece made inert on its own."""
+    pieces, at = [], 0  # plain, marked, plain, marked, ..., plain
+    for start, end in spans:
+        pieces += [text[at:start], text[start:end]]
+        at = end
+    pieces.append(text[at:])
+    for i in range(len(pieces) - 1):  # a CR LF cut in two is still one line break
+        if pieces[i].endswith("\r") and pieces[i + 1].startswith("\n"):
+            pieces[i] = pieces[i][:-1]
+    return "".join(f"<mark>{inert(piece)}</mark>" if i % 2 else inert(piece) for i, piece in enumerate(pieces))
+
+
+def citation_html(citation: Citation, evidence: Iterable[Evidence] = (), opened: bool = False) -> str:
+    """A numbered source the reader can open: title and section in the summary, the verbatim quote inside with
+    the answer's evidence marked; ``opened``: shown open."""
     section = "" if citation.section == citation.title else without_title(citation.section, citation.title)
     where = " · ".join(part for part in (citation.title, section) if part)
-    return (f'<details class="citation"><summary>[{citation.n}] {inert(where)}</summary>'
-            f'<div class="quote">{inert(citation.text)}</div></details>')
+    quote = highlighted(citation.text, evidence_spans(citation, evidence))
+    return (f'<details class="citation"{" open" if opened else ""}><summary>[{citation.n}] {inert(where)}</summary>'
+            f'<div class="quote">{quote}</div></details>')
+
+
+def citations_html(response: AnswerResponse) -> list[str]:
+    """The sources of an answer; the first opens by itself when it has evidence to show marked."""
+    first = response.citations[0] if response.citations else None
+    opened = first is not None and bool(evidence_spans(first, response.evidence))
+    return [citation_html(c, response.evidence, opened=opened and c is first) for c in response.citations]
 
 
 def suggestions_html(suggestions: Iterable[str]) -> str:
@@ -57,7 +105,7 @@ def response_html(response: AnswerResponse, mode: str, answer: str | None = None
     parts = [answer_html(response.answer)]
     if response.citations:
         parts.append('<div class="citations-label">출처</div>')
-        parts.extend(citation_html(c) for c in response.citations)
+        parts.extend(citations_html(response))
     cited = {c.section for c in response.citations}
     if response.abstained and (others := [s for s in response.suggestions if s not in cited]):
         parts.append(suggestions_html(others))

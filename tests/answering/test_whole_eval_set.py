@@ -18,6 +18,12 @@ def test_every_answer_is_quoted_and_number_faithful(corpus_index, corpus_texts):
         response = assistant.ask(question)
         for citation in response.citations:
             assert citation.text in corpus_texts[citation.doc], question
+            assert corpus_texts[citation.doc][citation.start:citation.end] == citation.text, question
+        spans = {c.n: c for c in response.citations}
+        for evidence in response.evidence:  # what clients highlight: exactly the document's text, inside its quote
+            assert corpus_texts[evidence.doc][evidence.start:evidence.end] == evidence.text, question
+            cited = spans[evidence.n]
+            assert cited.start <= evidence.start and evidence.end <= cited.end, question
         if not response.abstained:
             assert response.citations, question
             assert unsupported_numbers(response.answer, [c.text for c in response.citations]) == [], question

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from conftest import running_server
 
-from assistant.answering.models import AnswerResponse
-from assistant.api.kakao_format import EMPTY_TEXT, TIMEOUT_TEXT, plain_text, skill_text, too_long_text
+from assistant.answering.models import AnswerResponse, Citation, Evidence
+from assistant.api.kakao_format import EMPTY_TEXT, TIMEOUT_TEXT, one_line, plain_text, skill_text, too_long_text
 from assistant.api.routers.kakao import AnswerWorkers
 from assistant.facts.contacts import PHONE
 from assistant.service import MAX_QUESTION_CHARS
@@ -157,30 +157,73 @@ def test_a_follow_up_resolves_in_the_same_user_session_only(server_url):
     assert ask(server_url, follow_up, session_id="user-a").abstained
 
 
+def assert_compacted(response: AnswerResponse, limits) -> None:
+    """Whatever the limit: within it, no marker cut, the answer first and whole while it fits, else cut at its end."""
+    answer = plain_text(response.answer)
+    for limit in limits:
+        text = skill_text(response, limit=limit)
+        assert 0 < len(text) <= limit
+        assert not MARKER_CUT.search(text)
+        if len(answer) <= limit:
+            assert text.startswith(answer)
+            markers = set(re.findall(r"\[\d+\]", text[len(answer):]))
+            assert markers <= {f"[{c.n}]" for c in response.citations}
+        else:
+            assert text.endswith("…")
+            assert set(re.findall(r"\[\d+\]", text)) <= set(re.findall(r"\[\d+\]", answer))
+
+
 def test_long_answers_are_compacted_to_the_limit_keeping_the_answer(server_url):
-    responses = [ask(server_url, r["question"]) for r in QA if r["type"] == "compare"]
-    long = [r for r in responses if len(skill_text(r, limit=10**6)) > TEXT_LIMIT]
-    assert long, "no compare question has an answer and sources longer than a simpleText"
-    for response in long:
-        answer = plain_text(response.answer)
-        for limit in (TEXT_LIMIT, 800, 400, 150, 60):
-            text = skill_text(response, limit=limit)
-            assert 0 < len(text) <= limit
-            assert not MARKER_CUT.search(text)
-            if len(answer) <= limit:
-                assert text.startswith(answer)
-                markers = set(re.findall(r"\[\d+\]", text[len(answer):]))
-                assert markers <= {f"[{c.n}]" for c in response.citations}
-            else:
-                assert text.endswith("…")
-                assert set(re.findall(r"\[\d+\]", text)) <= set(re.findall(r"\[\d+\]", answer))
-    # the same through the skill: the longest one still comes back whole up to its answer
-    longest = max(long, key=lambda r: len(skill_text(r, limit=10**6)))
-    question = next(r["question"] for r, a in zip([r for r in QA if r["type"] == "compare"], responses, strict=True)
-                    if a is longest)
+    compare = [r for r in QA if r["type"] == "compare"]
+    responses = [ask(server_url, r["question"]) for r in compare]
+    for response in responses:
+        full = skill_text(response, limit=10**6)
+        assert_compacted(response, (TEXT_LIMIT, len(full) - 1, 400, 150, 60))
+    # an answer and sources longer than a bubble (answers are short now: made long here, with many sources)
+    richest = max(responses, key=lambda r: len(r.citations))
+    lines = [line for line in richest.answer.split("\n") if re.search(r"\[\d+\]", line)]
+    long = richest.model_copy(update={"answer": "\n".join(lines * (TEXT_LIMIT // max(1, len("".join(lines))) + 2))})
+    assert len(skill_text(long, limit=10**6)) > TEXT_LIMIT
+    assert_compacted(long, (TEXT_LIMIT, 800, 400, 150, 60))
+    # the same through the skill: the one with the most sources comes back whole up to its answer
+    question = next(r["question"] for r, a in zip(compare, responses, strict=True) if a is richest)
     text = skill_text_of(kakao(server_url, question, user_id="long"))
-    assert squeeze(text).startswith(squeeze(plain_text(longest.answer)))
-    assert f"[1] {longest.citations[0].title}" in text
+    assert squeeze(text).startswith(squeeze(plain_text(richest.answer)))
+    assert f"[1] {richest.citations[0].title}" in text
+
+
+def test_each_source_is_one_line_with_the_evidence_of_the_answer(server_url):
+    row = next(r for r in QA if r["id"] == "dj-b-020")  # a name in one row of a long table
+    expected = ask(server_url, row["question"])
+    assert not expected.abstained and expected.evidence
+    text = skill_text_of(kakao(server_url, row["question"], user_id="evidence"))
+    assert squeeze(text).startswith(squeeze(plain_text(expected.answer)))
+    sources = text.split("\n\n", 1)[1].split("\n")[1:]
+    assert len(sources) == len(expected.citations)  # one line per source
+    for citation, line in zip(sorted(expected.citations, key=lambda c: c.n), sources, strict=True):
+        assert line.startswith(f"[{citation.n}] {citation.title}")
+        for evidence in (e for e in expected.evidence if e.n == citation.n):
+            assert one_line(evidence.text) in line  # the supporting text itself
+        assert one_line(citation.text) not in line or len(one_line(citation.text)) <= 160  # not the whole quote
+
+
+def test_a_source_line_names_title_section_and_evidence_and_fits():
+    quote = "사업 개요\n구분\t책임자\t기간\n뷰티산업 육성방안 연구\t<b>김은영</b>\t01-02\n" + "다음 줄 " * 200
+    row = quote.split("\n")[2]
+    at = 1000 + quote.index(row)
+    response = AnswerResponse(answer="연구책임자는 김은영입니다 [1]", citations=[
+        Citation(n=1, doc="d", title="2024년도 사업계획", section="2024년도 사업계획 > 연구사업 > 정책과제 : 76건",
+                 text=quote, score=1.0, start=1000, end=1000 + len(quote)),
+        Citation(n=2, doc="e", title="다른 문서", section="다른 문서", text="인용 " * 200, score=1.0),
+    ], evidence=[Evidence(n=1, doc="d", start=at, end=at + len(row), text=row)])
+    text = skill_text(response)
+    assert text.split("\n") == ["연구책임자는 김은영입니다 [1]", "", "출처",
+                                "[1] 2024년도 사업계획 · 정책과제 : 76건 — “뷰티산업 육성방안 연구 | 김은영 | 01-02”",
+                                text.split("\n")[-1]]
+    assert text.split("\n")[-1].startswith("[2] 다른 문서 — “인용 인용") and len(text.split("\n")[-1]) < 80
+    assert "다음 줄" not in text  # the evidence, not the quote
+    for limit in (200, 120, 80, 40):
+        assert_compacted(response, (limit,))
 
 
 def test_document_markup_never_reaches_the_bubble():

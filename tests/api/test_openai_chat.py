@@ -19,7 +19,7 @@ from fake_openai import FakeOpenAIServer, requests_seen
 from markdown_it import MarkdownIt
 from openai import OpenAI
 
-from assistant.answering.models import AnswerResponse, Citation
+from assistant.answering.models import AnswerResponse, Citation, Evidence
 from assistant.api.openai_chat import format_content, markdown_safe
 from assistant.service import MAX_QUESTION_CHARS
 
@@ -82,15 +82,20 @@ def test_the_answer_quotes_its_sources_like_ask(client, http, qa_id):
     assert "[1]" in content
 
     ask = http.post("/v1/ask", json={"question": qa["question"]}).json()
-    assert content.startswith(markdown_safe(ask["answer"]) + "\n\n**출처**\n\n")
+    assert content.startswith(markdown_safe(ask["answer"]) + "\n\n**출처**  \n")  # the short answer first
     citations = completion.model_extra["citations"]
     assert citations and completion.model_extra["abstained"] is False
     assert [(c["n"], c["chunk_id"], c["text"]) for c in citations] == \
         [(c["n"], c["chunk_id"], c["text"]) for c in ask["citations"]]
-    for citation in citations:
-        assert f"[{citation['n']}] {citation['title']}" in content and citation["section"] in content
-        for line in citation["text"].strip().splitlines():
-            assert line.strip() in content  # the verbatim quote, as a Markdown block quote
+    footnotes = content.split("\n\n", 1)[1].split("  \n")[1:]
+    assert len(footnotes) == len(citations)  # one line per source
+    for citation, line in zip(citations, footnotes, strict=True):
+        assert line.startswith(f"[{citation['n']}]: {citation['title']} · ")
+        evidence = [e["text"] for e in ask["evidence"] if e["n"] == citation["n"]]
+        for text in evidence:  # what the answer rests on, quoted on the source's line, not the whole quote
+            assert " ".join(text.replace("\t", " | ").split()) in line
+        if evidence and len(citation["text"]) > 300:
+            assert " ".join(citation["text"].split()) not in " ".join(line.split())
 
     usage = completion.usage
     assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
@@ -281,21 +286,47 @@ def render_content(response: AnswerResponse, allowed_tags: str) -> str:
 def test_document_text_never_becomes_markup_in_the_content():
     quote = ("연락처 <script>alert(1)</script> &amp; [자료](javascript:alert(1)) <대전스토리투어>\n - 담당 ☎ 8073-8344\n"
              "[1]: http://evil.example")
+    evidence = Evidence(n=1, doc="d", start=0, end=quote.index("\n"), text=quote[: quote.index("\n")])
     response = AnswerResponse(answer="담당 ☎ 8073-8344 <img src=x onerror=alert(1)> [1]", citations=[
         Citation(n=1, doc="d", title="문서 <b>제목</b>", section="사업 > <u>세부</u>", text=quote, score=1.0),
-    ])
-    text = render_content(response, "p|strong|blockquote|ul|li")
-    for line in quote.splitlines():
-        assert line.strip(" -") in text
-    assert "<img src=x onerror=alert(1)>" in text and "문서 <b>제목</b>" in text
+        Citation(n=2, doc="d", title="[2]: http://evil.example", section="", text=quote, score=1.0),
+    ], evidence=[evidence])
+    text = render_content(response, "p|strong|br ?/")
+    assert f"[1]: 문서 <b>제목</b> · 사업 > <u>세부</u> — “{evidence.text}”" in text  # the evidence line, as text
+    assert "[2]: [2]: http://evil.example — “연락처 <script>" in text  # no evidence: the quote's beginning
+    assert "<img src=x onerror=alert(1)>" in text and "담당 ☎ 8073-8344" in text
+
+
+def test_each_source_is_one_footnote_line_with_its_evidence():
+    quote = "사업 개요\n구분\t책임자\t기간\n뷰티산업 연구\t김은영\t01-02\n다음 줄은 인용되지 않습니다"
+    row = quote.splitlines()[2]
+    start = quote.index(row) + 500
+    response = AnswerResponse(answer="연구책임자는 김은영입니다 [1]", citations=[
+        Citation(n=1, doc="d", title="2024년 사업계획", section="2024년 사업계획 > 연구 > 과제", text=quote, score=1.0,
+                 start=500, end=500 + len(quote)),
+        Citation(n=2, doc="e", title="문서", section="문서", text="짧은 인용 " * 40, score=1.0),
+    ], evidence=[Evidence(n=1, doc="d", start=start, end=start + len(row), text=row)])
+    content = format_content(response)
+    assert content.split("\n\n")[0] == "연구책임자는 김은영입니다 [1]"  # the answer first
+    heading, first, second = content.split("\n\n")[1].split("  \n")
+    assert heading == "**출처**"
+    assert first == "[1]: 2024년 사업계획 · 연구 > 과제 — “뷰티산업 연구 | 김은영 | 01-02”"
+    # no evidence: a short excerpt of the quote, cut between words
+    assert second.startswith("[2]: 문서 — “짧은 인용 짧은 인용") and second.endswith(" 짧은…”") and len(second) < 120
+    text = render_content(response, "p|strong|br ?/")
+    assert "다음 줄은" not in text  # the evidence, not the whole quote
+    assert text.count("\n[") == 2  # each source on a line of its own
 
 
 def test_a_backslash_in_the_text_does_not_undo_the_escaping():
     quote = ("\\<img src=x onerror=alert(1)>\n\\[x](javascript:alert(1))\n\\![](http://evil.example/x.png)\n"
              "\\\\<b>굵게</b> \\&amp; \\<http://evil.example>")
+    first = quote.splitlines()[0]
     response = AnswerResponse(answer="\\<img src=x onerror=alert(1)> [1]", citations=[
         Citation(n=1, doc="d", title="\\[제목](javascript:alert(1))", section="\\<u>세부</u>", text=quote, score=1.0),
-    ])
-    text = render_content(response, "p|strong|blockquote")  # no element, link or image of the text's
+        Citation(n=2, doc="d", title="문서", section="", text=first, score=1.0),  # no evidence: the quote itself
+    ], evidence=[Evidence(n=1, doc="d", start=0, end=len(quote), text=quote)])
+    text = render_content(response, "p|strong|br ?/")  # no element, link or image of the text's
     for line in [*quote.splitlines(), response.answer, response.citations[0].title, response.citations[0].section]:
         assert line in text  # shown verbatim, its backslashes included
+    assert f"[2]: 문서 — “{first}”" in text

@@ -67,3 +67,19 @@ def test_gate_fails_below_a_floor_and_check_reports_lines(corpus_index, tmp_path
     checked = run_eval(corpus_index, str(bad), "--check")
     assert checked.returncode == 1
     assert "line 1:" in checked.stderr and "line 2:" in checked.stderr
+
+
+def test_split_keeps_only_that_split_and_the_report_shows_it(corpus_index, tmp_path):
+    out = tmp_path / "test-split"
+    result = run_eval(corpus_index, "--no-baselines", "--split", "test", "--limit", "6", "--json", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "test" and report["questions"] == 6
+    assistant = report["systems"]["assistant"]
+    assert set(assistant["by_split"]) == {"test", "all"} and assistant["by_split"]["test"]["questions"] == 6
+    for figure in ("concise_accuracy", "truthfulness", "body_p50_chars", "body_p90_chars"):
+        assert figure in assistant["summary"]
+    assert all(f["split"] == "test" and isinstance(f["body_chars"], int) for f in report["failures"])
+    assert "| metric | tune | test | all |" in (out / "report.md").read_text(encoding="utf-8")
+    refused = run_eval(corpus_index, "--split", "dev", "--no-baselines")
+    assert refused.returncode == 2 and "--split" in refused.stderr

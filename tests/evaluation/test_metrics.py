@@ -7,8 +7,11 @@ from ranx import Qrels, Run, evaluate
 
 from assistant.answering.guard import unsupported_numbers
 from assistant.evaluation.metrics import (
+    CONCISE_MAX_CHARS,
     CitationOut,
     Observation,
+    answer_body,
+    breakdown,
     contains_all,
     first_full_hit,
     score,
@@ -98,3 +101,60 @@ def test_hit_at_k_and_mrr_agree_with_ranx(seed):
     for k in (1, 3, 5, 10):
         assert ours[f"hit@{k}"] == pytest.approx(theirs[f"hit_rate@{k}"], abs=1e-4)
     assert ours["mrr@10"] == pytest.approx(theirs["mrr@10"], abs=1e-4)
+
+
+def test_answer_body_drops_citation_markers_and_the_space_before_them():
+    assert answer_body("정원 72명, 현원 68명입니다 [1]") == "정원 72명, 현원 68명입니다"
+    assert answer_body("  노관령 [1][2], ☎ 8073-8344 [12]\n") == "노관령, ☎ 8073-8344"
+    assert answer_body("[3] 단독") == "단독"
+    assert answer_body("표 [가] 항목 [1a]") == "표 [가] 항목 [1a]"  # only [digits] are markers
+
+
+def _answered(qid, keys, body, markers=" [1]", qtype="contact"):
+    return score(item(qid, keys, qtype), Observation(answer=body + markers), DOCS)
+
+
+def test_concise_accuracy_truthfulness_and_body_length_by_hand():
+    # answerable: correct with a 200-character body (markers do not count), correct at 201, correct and short,
+    # wrong, abstained, error; unanswerable: abstained, answered, error
+    at_limit = _answered("a", ["김유진"], "김유진" + "가" * 197, markers=" [1] [2]")
+    over_limit = _answered("b", ["김유진"], "김유진" + "가" * 198)
+    short = _answered("c", ["8073-8312"], "☎ 8073-8312")
+    wrong = _answered("d", ["8073-8312"], "☎ 8073-9999 입니다")
+    abstained = score(item("e", ["김유진"]), Observation(answer="문서에서 찾지 못했습니다", abstained=True), DOCS)
+    error = score(item("f", ["김유진"]), Observation(error="ConnectError: refused"), DOCS)
+    right_abstention = score(item("g", [], "unanswerable", ""), Observation(answer="없음", abstained=True), DOCS)
+    hallucination = _answered("h", [], "'17. 3. 28.", qtype="unanswerable")
+    unanswerable_error = score(item("i", [], "unanswerable", ""), Observation(error="Timeout"), DOCS)
+    results = [at_limit, over_limit, short, wrong, abstained, error, right_abstention, hallucination,
+               unanswerable_error]
+
+    assert [r.body_chars for r in results[:4]] == [200, 201, 11, 15]
+    assert [r.truthfulness for r in results] == [1, 1, 1, -1, 0, 0, 1, -1, 0]
+    s = summarize(results)
+    assert s["accuracy"] == 0.5  # a, b, c of six answerable
+    assert s["concise_accuracy"] == round(2 / 6, 4)  # a (exactly 200) and c; b is one character over
+    assert s["truthfulness"] == round((1 + 1 + 1 - 1 + 0 + 0 + 1 - 1 + 0) / 9, 4)
+    # body lengths over answered answerable questions only (a, b, c, d): 11, 15, 200, 201
+    assert s["body_p50_chars"] == (15 + 200) / 2
+    assert s["body_p90_chars"] == round(200 + 0.7 * (201 - 200), 1)  # linear: rank 0.9 * 3 = 2.7
+    assert CONCISE_MAX_CHARS == 200
+    # the earlier figures are still there
+    assert s["false_abstention"] == round(1 / 6, 4) and s["errors"] == 2
+    assert s["abstention_recall"] == round(1 / 3, 4)
+
+
+def test_summaries_without_answers_have_no_body_length():
+    s = summarize([score(item("e", ["김유진"]), Observation(abstained=True), DOCS),
+                   score(item("g", [], "unanswerable", ""), Observation(abstained=True), DOCS)])
+    assert s["body_p50_chars"] is None and s["body_p90_chars"] is None
+    assert s["concise_accuracy"] == 0.0 and s["truthfulness"] == 0.5  # 0 for the abstention, +1 for the right one
+
+
+def test_breakdown_by_tag_counts_an_item_once_per_tag():
+    tagged = [QAItem(id=f"t{n}", type="number", question="q", must_contain=["김유진"], tags=tags)
+              for n, tags in enumerate([["table_cell"], ["table_cell", "multi"], []])]
+    results = [score(t, Observation(answer="김유진 [1]"), DOCS) for t in tagged]
+    groups = breakdown(results, lambda i: i.tags)
+    assert sorted(groups) == ["multi", "table_cell"]
+    assert groups["table_cell"]["questions"] == 2 and groups["multi"]["questions"] == 1

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import ROOT, running_server
 
@@ -82,6 +83,16 @@ def ask(page, question: str):
     return page.locator("#chatbot [data-testid='bot']").last
 
 
+def open_quote(citation):
+    """The quote of a ``details.citation`` locator, opened by a click unless it opened by itself."""
+    quote = citation.locator(".quote")
+    if citation.get_attribute("open") is None:
+        assert not quote.is_visible()
+        citation.locator("summary").click()
+    assert quote.is_visible()
+    return quote
+
+
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
@@ -118,16 +129,49 @@ def test_chat_answers_with_numbered_citations_that_open_to_their_quote(server_ur
     assert summary.inner_text().startswith("[1]")
     assert documents[item["doc"]]["title"] in summary.inner_text()
 
-    quote = answer.locator("details.citation .quote").first
-    assert not quote.is_visible()
-    summary.click()
-    assert quote.is_visible()
+    # opened by itself when the answer marks its evidence in it, else opened by a click
+    quote = open_quote(answer.locator("details.citation").first)
     # the quote is the document's own text, not a paraphrase
     assert squash(quote.inner_text()) in squash(documents[item["doc"]]["text"])
     assert any(squash(key) in squash(quote.inner_text()) for key in item["must_contain"])
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui_chat.png"), full_page=True)
+
+
+def test_the_short_answer_comes_first_in_bold_and_its_evidence_is_marked_in_the_opened_quote(server_url, page):
+    item = qa_item("dj-b-020")  # who led a study: the name is in one row of a table
+    expected = httpx.post(f"{server_url}/v1/ask", json={"question": item["question"]}, timeout=60).json()
+    first = expected["citations"][0]
+    supporting = [ev["text"] for ev in expected["evidence"] if ev["n"] == first["n"]]
+    assert supporting, expected["evidence"]
+    open_ui(page, server_url)
+
+    answer = ask(page, item["question"])
+    bold = answer.locator(".answer-text strong")
+    assert bold.count() == 1 and bold.is_visible()
+    assert int(bold.evaluate("(e) => getComputedStyle(e).fontWeight")) >= 600
+    assert answer.locator(".answer-text").inner_text() == bold.inner_text()  # the whole answer, bold
+    assert all(squash(key) in squash(bold.inner_text()) for key in item["must_contain"]), bold.inner_text()
+    # the answer comes first: above the sources
+    assert bold.bounding_box()["y"] < answer.locator("details.citation").first.bounding_box()["y"]
+
+    citations = answer.locator("details.citation")
+    assert citations.first.get_attribute("open") is not None  # the first source opened by itself
+    assert all(citations.nth(i).get_attribute("open") is None for i in range(1, citations.count()))
+    quote = citations.first.locator(".quote")
+    assert quote.is_visible()
+    marks = [squash(text) for text in quote.locator("mark").all_inner_texts()]
+    assert marks and all(any(squash(text) in mark for mark in marks) for text in supporting), (marks, supporting)
+    assert all(any(squash(key) in mark for mark in marks) for key in item["must_contain"]), marks
+    # the marks are inside the verbatim quote: the quote reads as the document does, marks and all
+    assert squash(quote.inner_text()) == squash(first["text"])
+    marked = quote.locator("mark").first
+    assert marked.evaluate("(e) => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    answer.evaluate("(e) => e.scrollIntoView({block: 'start'})")  # the answer at the top of the chat, then its source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui_answer_highlight.png"), full_page=True)
 
 
 def test_follow_ups_are_remembered_per_browser_session(server_url, browser, page):
@@ -275,6 +319,10 @@ PAYLOADS = ('<script>window.__xss=1</script>', '<img src=x onerror="window.__xss
             "[신청](javascript:window.__xss=3)", "![그림](x.png)", "{{value}}", "${window.__xss=4}", "$x^2$")
 
 
+# a question about the program, and two whose answer is a line full of markup
+HOSTILE_QUESTIONS = ("별빛 관측 교실은 어떤 프로그램이야?", "관측 장비 점검 메모에 뭐라고 적혀 있어?", "참가 신청 링크 알려줘")
+
+
 def assert_inert(page) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined"
     injected = page.evaluate("""() => ({
@@ -291,16 +339,27 @@ def assert_inert(page) -> None:
 def test_document_markup_is_shown_as_text_never_run(hostile_server, page):
     open_ui(page, hostile_server)
     assert "어휘 검색" in page.inner_text("#mode-line")  # a lexical-only index
-    answer = ask(page, "별빛 관측 교실은 어떤 프로그램이야?")
-    summary = answer.locator("details.citation summary").first
-    assert "해오름 천문대 <i>운영</i> 계획" in summary.inner_text()
-    summary.click()
-    quote = answer.locator("details.citation .quote").first
-    shown = quote.inner_text()
-    for payload in PAYLOADS:
-        assert payload in shown
-        assert payload in answer.locator(".answer-text").inner_text()
-    assert_inert(page)
+    marked: list[str] = []
+    for question in HOSTILE_QUESTIONS:
+        expected = httpx.post(f"{hostile_server}/v1/ask", json={"question": question}, timeout=60).json()
+        answer = ask(page, question)
+        # the answer in bold, as /v1/ask gives it: the document's markup in it is shown as text
+        shown_answer = answer.locator(".answer-text strong").inner_text()
+        assert squash(shown_answer) == squash(expected["answer"].replace("\t", " · ")), shown_answer
+        citation = answer.locator("details.citation").first
+        assert "해오름 천문대 <i>운영</i> 계획" in citation.locator("summary").inner_text()
+        quote = open_quote(citation)
+        shown = quote.inner_text()
+        for payload in PAYLOADS:
+            assert payload in shown
+        # the marks are the evidence of the first source, verbatim, markup and all
+        marks = quote.locator("mark").all_inner_texts()
+        n = expected["citations"][0]["n"]
+        evidence = sorted((e for e in expected["evidence"] if e["n"] == n), key=lambda e: e["start"])
+        assert [squash(m) for m in marks] == [squash(e["text"]) for e in evidence]
+        marked += marks
+        assert_inert(page)
+    assert any(payload in mark for mark in marked for payload in PAYLOADS), marked  # inside a mark too
     page.screenshot(path=str(ARTIFACTS / "ui_hostile_chat.png"), full_page=True)
 
     open_tab(page, "연락처")

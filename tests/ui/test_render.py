@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 
 import pytest
 
-from assistant.answering.models import AnswerResponse, Citation
+from assistant.answering.models import AnswerResponse, Citation, Evidence
 from assistant.service import QuestionError, check_question
 from assistant.ui import render, views
 
@@ -21,15 +22,28 @@ class Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[str] = []
+        self.attrs: list[tuple[str, list]] = []
         self.text: list[str] = []
+        self.open: list[str] = []  # the elements the parser is inside
+        self.inside: dict[str, list[str]] = {}  # tag -> the text of each of its elements
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        self.attrs.append((tag, attrs))
         if tag == "br":
-            self.text.append("\n")
+            self.handle_data("\n")
+            return
+        self.open.append(tag)
+        self.inside.setdefault(tag, []).append("")
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, (tag, self.open)
+        self.open.pop()
 
     def handle_data(self, data):
         self.text.append(data)
+        for tag in set(self.open):
+            self.inside[tag][-1] += data
 
 
 def parse(markup: str) -> Tags:
@@ -65,10 +79,105 @@ def test_the_answer_message_has_the_answer_sources_and_a_closing_line():
     citation = Citation(n=1, doc="d", title="문서", section="절", text="인용", score=1.0)
     response = AnswerResponse(answer="답\t표 칸 [1]", citations=[citation], timing_ms={"total": 1234.0})
     message = render.response_html(response, "hybrid")
-    text = "".join(parse(message).text)
+    parsed = parse(message)
+    text = "".join(parsed.text)
     assert "답 · 표 칸 [1]" in text and "[1] 문서 · 절" in text and "인용" in text
     assert "하이브리드 검색 · 1.23초" in text
-    assert "details" not in render.response_html(response, "hybrid", "답")  # sources come with the whole answer
+    assert message.startswith('<div class="answer-text"><strong>')  # the answer first, in bold
+    assert parsed.inside["strong"] == ["답 · 표 칸 [1]"]
+    assert "mark" not in parsed.tags and ("details", [("class", "citation")]) in parsed.attrs  # no evidence: closed
+    streamed = parse(render.response_html(response, "hybrid", "답"))
+    assert "details" not in streamed.tags and streamed.inside["strong"] == ["답"]  # sources come with the whole answer
+
+
+# a quote as the index gives it: document text at an offset, with markup and Markdown of its own around the evidence
+QUOTE_START = 1000
+QUOTE = "직원 현황\n구분\t계\t원장\n정원\t72\t1\n현원\t68\t1\n<b>주</b>: [각주](javascript:x)"
+
+
+def evidence_of(text: str, n: int = 1, doc: str = "d", quote: str = QUOTE, start: int = QUOTE_START) -> Evidence:
+    at = quote.index(text) + start
+    return Evidence(n=n, doc=doc, start=at, end=at + len(text), text=text)
+
+
+def cite(n: int = 1, doc: str = "d", text: str = QUOTE, start: int = QUOTE_START) -> Citation:
+    return Citation(n=n, doc=doc, title="대전세종연구원", section="대전세종연구원 > 직원 현황", text=text, score=1.0,
+                    start=start, end=start + len(text))
+
+
+def test_the_mark_wraps_exactly_the_evidence_text():
+    evidence = [evidence_of("정원\t72\t1"), evidence_of("현원\t68\t1")]
+    parsed = parse(render.citation_html(cite(), evidence))
+    assert parsed.inside["mark"] == ["정원\t72\t1", "현원\t68\t1"]
+    assert parsed.tags.count("mark") == 2
+    assert "".join(parsed.inside["div"]) == QUOTE  # the quote itself is whole, verbatim, in order
+    # only this citation's evidence: another number or another document marks nothing here
+    others = [evidence_of("정원\t72\t1", n=2), evidence_of("현원\t68\t1", doc="other")]
+    assert "mark" not in parse(render.citation_html(cite(), others)).tags
+
+
+def test_overlapping_evidence_is_marked_once():
+    evidence = [evidence_of("정원\t72"), evidence_of("72\t1\n현원"), evidence_of("정원\t72")]
+    assert parse(render.citation_html(cite(), evidence)).inside["mark"] == ["정원\t72\t1\n현원"]
+
+
+@pytest.mark.parametrize("evidence", [
+    Evidence(n=1, doc="d", start=QUOTE_START - 3, end=QUOTE_START + 2, text="xx직원"),  # begins before the quote
+    Evidence(n=1, doc="d", start=QUOTE_START + len(QUOTE) - 2, end=QUOTE_START + len(QUOTE) + 3,
+             text="x)abc"),  # ends after it
+    Evidence(n=1, doc="d", start=QUOTE_START + 5000, end=QUOTE_START + 5004, text="정원\t72"),  # far outside
+    Evidence(n=1, doc="d", start=QUOTE_START, end=QUOTE_START + 2, text="정원"),  # in range, but not that text
+    Evidence(n=1, doc="d", start=QUOTE_START + 3, end=QUOTE_START + 3, text=""),  # empty
+    Evidence(n=1, doc="d", start=QUOTE_START + 8, end=QUOTE_START + 3, text=""),  # reversed
+])
+def test_evidence_that_is_not_in_the_quote_is_ignored(evidence):
+    citation = cite()
+    assert render.evidence_spans(citation, [evidence]) == []
+    parsed = parse(render.citation_html(citation, [evidence]))
+    assert "mark" not in parsed.tags and "".join(parsed.inside["div"]) == QUOTE
+    response = AnswerResponse(answer="정원 72명 [1]", citations=[citation], evidence=[evidence])
+    assert "<details class=\"citation\" open>" not in render.response_html(response, "hybrid")
+
+
+def test_hostile_text_inside_and_around_the_mark_stays_inert():
+    inside = '<script>alert(1)</script> [x](javascript:alert(3)) {{v}} ${alert(4)} $x^2$ &amp; *굵게*'
+    quote = f"{HOSTILE}\n{inside}\n{HOSTILE}"
+    after = quote.rindex("**bold** `code`")  # a second mark, in the hostile text after the first one
+    evidence = [evidence_of(inside, quote=quote, start=7),
+                Evidence(n=1, doc="d", start=7 + after, end=7 + after + 15, text="**bold** `code`")]
+    markup = render.citation_html(cite(text=quote, start=7), evidence)
+    parsed = parse(markup)
+    assert set(parsed.tags) == {"details", "summary", "div", "br", "mark"}
+    assert parsed.inside["mark"] == [inside, "**bold** `code`"]
+    assert "".join(parsed.inside["div"]) == quote.replace("\r\n", "\n").replace("\r", "\n")
+    # in the quote, outside the tags this module writes, nothing a Markdown, LaTeX or template layer acts on is left
+    shown = markup[markup.index('<div class="quote">'):]
+    bare = re.sub(r"</?(?:details|div|mark)\b[^>]*>|<br>", "", shown)
+    for character in "<>[]()!`*_$\\{}|~:":
+        assert character not in bare
+
+
+def test_a_crlf_cut_by_the_evidence_stays_one_line_break():
+    quote = "앞줄\r\n담당 김은영\r\n뒷줄"
+    evidence = [Evidence(n=1, doc="d", start=3, end=11, text="\n담당 김은영\r")]
+    parsed = parse(render.citation_html(cite(text=quote, start=0), evidence))
+    assert "".join(parsed.inside["div"]) == "앞줄\n담당 김은영\n뒷줄"
+    assert parsed.inside["mark"] == ["\n담당 김은영"]  # the line break after it is the following text's
+
+
+def test_only_the_first_citation_opens_and_only_with_its_evidence():
+    first, second = cite(1), cite(2, text="정원\t72", start=50)
+    both = [evidence_of("정원\t72\t1"), Evidence(n=2, doc="d", start=50, end=55, text="정원\t72")]
+    message = render.response_html(AnswerResponse(answer="정원 72명 [1][2]", citations=[first, second],
+                                                  evidence=both), "hybrid")
+    opened = [tag for tag, attrs in parse(message).attrs if tag == "details" and ("open", None) in attrs]
+    assert len(opened) == 1 and message.count("<details") == 2
+    assert message.index("<details class=\"citation\" open><summary>[1]") < message.index("[2]")
+    assert parse(message).inside["mark"] == ["정원\t72\t1", "정원\t72"]  # the closed one is marked too
+    # the first has no evidence: none opens by itself
+    message = render.response_html(AnswerResponse(answer="정원 72명 [2]", citations=[first, second],
+                                                  evidence=both[1:]), "hybrid")
+    assert " open>" not in message and parse(message).inside["mark"] == ["정원\t72"]
 
 
 def test_the_mode_line_says_which_retrieval_answers():

@@ -1,0 +1,166 @@
+"""Stage 0: a question -> one typed ``Question`` that retrieval, reading and abstention all use.
+
+A question is analysed once: what kind of value answers it (``AnswerType``), the words naming what it
+is about (``focus``), the words naming the asked attribute (``attribute``: 예산, 연구책임자, 정원), and
+its constraints (a year, a role, the two sides of a comparison). Cues are matched on the question
+with its spaces removed, so "몇 명이야", "몇명인가요" and "몇 명 이에요?" are read alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from assistant.analysis import tokenize
+from assistant.answering.intent import ROLE_CUES, Intent, classify
+from assistant.retrieval.analyzer import analyze
+from assistant.retrieval.decompose import split_two_sided
+
+
+class AnswerType(StrEnum):
+    CONTACT = "contact"  # a person and their phone
+    PERSON = "person"
+    ORGANIZATION = "organization"  # a department, team, institute, committee
+    DATE = "date"
+    PERIOD = "period"  # a span of time or a deadline
+    COUNT = "count"  # 명, 건, 개, 곳, 회 ...
+    AMOUNT = "amount"  # 원, 천원, 백만원, 억
+    PERCENT = "percent"
+    PLACE = "place"
+    TITLE = "title"  # of a program, project, publication, event
+    LIST = "list"
+    DESCRIPTION = "description"  # purpose, content, method
+    COMPARISON = "comparison"
+    YESNO = "yesno"
+
+
+# The counters of these documents; a count is a number followed by one of them.
+COUNTERS = ("명", "건", "개소", "개", "곳", "회", "차", "종", "권", "편", "팀", "가지", "평", "배", "개월", "기", "위", "석")
+_COUNTER = "|".join(sorted(COUNTERS, key=len, reverse=True))
+
+# (type, cue) in order: the first that matches decides. Cues run on the question without spaces.
+_TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
+    (AnswerType.CONTACT, re.compile(r"전화|번호|연락처|연락|직통|내선|문의처|어디로문의|담당자")),
+    (AnswerType.PERSON, re.compile(r"누구|누가|성함|이름이?뭐|이름알|책임자|연구자|맡[았은는고]|담당했|이끌")),
+    (AnswerType.PERCENT, re.compile(r"퍼센트|몇%|%|비율|몇프로|몇퍼|율이|률이|율은|률은")),
+    (AnswerType.COUNT, re.compile(rf"몇(?:{_COUNTER})|인원|정원|현원|몇개|몇명|몇건|몇곳|몇회|몇차|몇군데|몇분|수는|수가|개수")),
+    (AnswerType.AMOUNT, re.compile(r"얼마|예산|금액|비용|사업비|제작비|몇억|몇만원|몇원|재원|기금|출연금|수익|매출")),
+    (AnswerType.PERIOD, re.compile(r"기간|마감|언제까지|몇월까지|까지야|까지인|동안|몇개월|몇년간|기한")),
+    (AnswerType.DATE, re.compile(r"언제|날짜|며칠|몇월|몇일|몇년도|몇년에|시기|일자|개원일|예정일|연도|년도")),
+    (AnswerType.PLACE, re.compile(r"주소|위치|어디에있|몇층|층에|장소|어디서열|어디서해|어디에서열|소재지")),
+    (AnswerType.ORGANIZATION, re.compile(
+        r"어느부서|어떤부서|무슨부서|부서|어느기관|어떤기관|무슨기관|어디서|어디가|어디에서|어느팀|무슨팀|어느과|주관|소관|주최|조직")),
+    (AnswerType.TITLE, re.compile(r"제목|명칭|뭐라는|뭐라고|과제명|사업명|연구명|무슨연구|어떤연구|이름")),
+    (AnswerType.LIST, re.compile(r"뭐뭐|무엇무엇|어떤것들|목록|종류|몇가지|들이뭐|들은뭐|다알려|모두알려|전부|어떤어떤")),
+    (AnswerType.YESNO, re.compile(r"맞아|맞나요|맞는지|맞습니까|여부|인지아닌지")),
+]
+_COMPARISON = re.compile(r"먼저|더많|더크|더적|더작|더높|더낮|더빨|더늦|더오래|차이|비교|어디가더|어느쪽|중에어디|중어디|누가더")
+
+# Words that ask rather than name: they are no focus. Analyzer terms (Kiwi morphemes and compounds).
+_ASKING = frozenset({
+    "몇", "얼마", "언제", "누구", "누가", "무엇", "뭐", "어디", "어느", "어떤", "무슨", "어떻", "알리", "알", "주",
+    "하", "되", "있", "없", "좀", "건가", "거", "것", "수", "때", "분", "정확", "혹시", "궁금", "대하", "관하", "관련",
+    "말", "싶", "보", "가르치", "해주", "나오", "돼", "요", "해", "야", "지", "나", "내", "제", "저희", "우리",
+    "명", "건", "개", "곳", "회", "날짜", "며칠", "번호", "전화", "전화번호", "연락처", "연락", "이름", "성함",
+})
+# Words that name the asked attribute (a column, a key, a label) rather than the topic.
+ATTRIBUTE_WORDS = frozenset({
+    "예산", "사업비", "금액", "비용", "기간", "일정", "기한", "마감", "인원", "정원", "현원", "규모", "책임자",
+    "연구책임자", "담당", "담당자", "부서", "주관", "소관", "목적", "내용", "방법", "대상", "장소", "위치", "주소",
+    "비율", "수", "개수", "건수", "횟수", "연구자", "팀장", "과장", "부장", "센터장", "원장", "주무관", "실무자",
+    "추천", "추천부서", "요청", "요청부서", "과제", "과제명", "날", "일자", "시기", "개최", "성과", "목표", "실적",
+})
+_YEAR = re.compile(r"(?<![\d'’])(20\d{2}|19\d{2})(?=년|\s|$|도|\D)|['’](\d{2})(?=년|\.|\s)")
+_SQUASH = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question, analysed once."""
+
+    text: str  # as asked
+    query: str  # what retrieval searches (a follow-up carries its topic along)
+    answer_type: AnswerType
+    intent: Intent  # the coarse kind the fact lookups (contacts, schedules) dispatch on
+    terms: frozenset[str]  # every content term of the query
+    focus: frozenset[str]  # the terms naming what is asked about
+    attribute: frozenset[str]  # the terms naming the asked attribute (a column, a key)
+    years: tuple[str, ...] = ()  # four-digit years the question names
+    role: str | None = None  # "팀장", "주무관" ...
+    sides: tuple[str, ...] = ()  # the two halves of a comparison
+    counter: str | None = None  # the counter a count question asks in (명, 건 ...)
+    compared: AnswerType | None = None  # comparisons: the kind of value compared (a date, a count ...)
+
+    @property
+    def squashed(self) -> str:
+        return _SQUASH.sub("", self.text)
+
+
+def analyze_question(text: str, query: str | None = None) -> Question:
+    """The typed analysis of ``text``; ``query`` is the retrieval text when it differs (follow-ups)."""
+    query = query or text
+    flat = _SQUASH.sub("", text)
+    sides = split_two_sided(query) or ()
+    answer_type = _answer_type(flat, bool(sides))
+    compared = _value_type(flat) if answer_type is AnswerType.COMPARISON else None
+    terms = frozenset(analyze(query))
+    attribute = frozenset(t for t in terms if t in ATTRIBUTE_WORDS)
+    focus = focus_of(query)
+    counter = None
+    if answer_type is AnswerType.COUNT:
+        found = re.search(rf"몇\s*({_COUNTER})", text)
+        counter = found.group(1) if found else None
+    role = next((r for r in ROLE_CUES if r in flat), None)
+    return Question(
+        text=text, query=query, answer_type=answer_type, intent=classify(text), terms=terms, focus=focus,
+        attribute=attribute, years=_years(text), role=role, sides=tuple(sides), counter=counter,
+        compared=compared,
+    )
+
+
+_FOCUS_TAGS = {"NNG", "NNP", "SL", "SH", "XR", "NR"}
+
+
+def focus_of(text: str) -> frozenset[str]:
+    """The nouns naming what ``text`` asks about: no question words, attribute words or years.
+
+    Single morphemes, not compounds: the reader looks for each in a unit's text with spaces removed,
+    so "도시재생 지원센터" and "대전도시재생지원센터" both hold "도시재생", "지원", "센터".
+    """
+    found = []
+    for token in tokenize(text):
+        tag = token.tag.split("-")[0]
+        form = token.form.lower()
+        if tag in _FOCUS_TAGS and form not in _ASKING and form not in ATTRIBUTE_WORDS and not _is_year(form):
+            found.append(form)
+    return frozenset(found)
+
+
+def _answer_type(flat: str, two_sided: bool) -> AnswerType:
+    if two_sided or _COMPARISON.search(flat):
+        return AnswerType.COMPARISON
+    return _value_type(flat)
+
+
+_EARLIER = re.compile(r"먼저|빨리|늦게|일찍|오래")
+
+
+def _value_type(flat: str) -> AnswerType:
+    if _EARLIER.search(flat):
+        return AnswerType.DATE
+    for answer_type, cue in _TYPE_CUES:
+        if cue.search(flat):
+            return answer_type
+    return AnswerType.DESCRIPTION
+
+
+def _years(text: str) -> tuple[str, ...]:
+    years = []
+    for full, short in _YEAR.findall(text):
+        years.append(full or f"20{short}")
+    return tuple(dict.fromkeys(years))
+
+
+def _is_year(term: str) -> bool:
+    return bool(re.fullmatch(r"(?:19|20)\d{2}(?:년)?", term))
