@@ -104,6 +104,10 @@ def statement(candidate: Candidate) -> str:
     if unit.kind is UnitKind.KEY_VALUE and len(unit.text) > CLAUSE_CHARS:
         return f"{unit.label}: {clause(candidate)}"
     text = clause(candidate)
+    if unit.kind is UnitKind.KEY_VALUE and unit.trail:  # "모집기간: …" says whose only through the item above it
+        parent = _MARKER.sub("", unit.trail[-1]).strip()
+        if len(parent) + len(text) + 3 <= MAX_BODY_CHARS:
+            return f"{parent} — {text}"
     if unit.label and unit.kind is not UnitKind.KEY_VALUE and unit.label not in text:
         text = f"{unit.label}: {text}"
     return text

@@ -35,13 +35,20 @@ def pick(reading: Reading, weights: ReaderWeights) -> list[Candidate]:
     """The table cell that answers: its row holds the question's focus, its column names the asked attribute
     or type, and no other unit scores higher. Other questions go to the line composer (``compose``): on the
     tune split, picking typed spans from lines and items answered fewer questions than it (see README)."""
-    about = [c for c in reading.candidates if c.topic >= weights.min_topic]
-    if not about:
-        return []
     kind = reading.question.compared or reading.question.answer_type
-    best = about[0]
-    if best.unit.kind is UnitKind.CELL and best.attribute and (best.typed or kind not in VALUE_TYPES):
-        return [best]
+    about = [c for c in reading.candidates if c.topic >= weights.min_topic]
+    if about:
+        best = about[0]
+        if best.unit.kind is UnitKind.CELL and best.attribute and (best.typed or kind not in VALUE_TYPES):
+            return [best]
+        if best.unit.kind is UnitKind.ROW and kind in VALUE_TYPES:
+            # the row is found but no column name says what is asked ("사책 업 임"): the one cell of the
+            # asked type in that row answers
+            typed = [c for c in reading.candidates if c.unit.kind is UnitKind.CELL and c.typed
+                     and c.unit.hit is best.unit.hit and c.unit.cell.row_text == best.unit.cell.row_text
+                     and c.unit.text != c.unit.cell.row_header]  # the row's own title is not its value
+            if len(typed) == 1:
+                return typed
     return []
 
 

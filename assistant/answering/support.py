@@ -22,6 +22,7 @@ from assistant.retrieval import Hit
 from assistant.retrieval.analyzer import analyze
 
 EVIDENCE = 3
+_NO_YEAR = "the documents say nothing for "
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?:년|\s|$|도)")
 # asked attribute -> what the evidence must then contain
 _RARE_ATTRIBUTES = [
@@ -46,7 +47,7 @@ def unsupported_reason(question: str, hits: list[Hit], intent: str = "general") 
     wide = "\n".join(f"{h.chunk.section}\n{h.chunk.quote}" for h in hits[:EVIDENCE + 2])
     for year in _YEAR.findall(question):
         if year not in wide and f"'{year[2:]}" not in wide and f"’{year[2:]}" not in wide:
-            return f"the documents say nothing for {year}"
+            return f"{_NO_YEAR}{year}"
     for asked, needed in _RARE_ATTRIBUTES:
         if asked.search(question) and not needed.search(evidence):
             return f"the evidence has no {asked.pattern}"
@@ -59,6 +60,13 @@ def unsupported_reason(question: str, hits: list[Hit], intent: str = "general") 
         return f"the evidence names no {role}"
     if _DAY_QUESTION.search(question) and not _dated_line_about(question, hits[:EVIDENCE]):
         return "the evidence gives no date for it"
+    return None
+
+
+def missing_year(reason: str | None) -> str | None:
+    """The year a reason says the documents do not cover, if that is the reason."""
+    if reason and reason.startswith(_NO_YEAR):
+        return reason.removeprefix(_NO_YEAR)
     return None
 
 

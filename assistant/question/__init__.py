@@ -39,21 +39,31 @@ class AnswerType(StrEnum):
 COUNTERS = ("명", "건", "개소", "개", "곳", "회", "차", "종", "권", "편", "팀", "가지", "평", "배", "개월", "기", "위", "석")
 _COUNTER = "|".join(sorted(COUNTERS, key=len, reverse=True))
 
-# (type, cue) in order: the first that matches decides. Cues run on the question without spaces.
-_TYPE_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
-    (AnswerType.CONTACT, re.compile(r"전화|번호|연락처|연락|직통|내선|문의처|어디로문의|담당자")),
-    (AnswerType.PERSON, re.compile(r"누구|누가|성함|이름이?뭐|이름알|책임자|연구자|맡[았은는고]|담당했|이끌")),
-    (AnswerType.PERCENT, re.compile(r"퍼센트|몇%|%|비율|몇프로|몇퍼|율이|률이|율은|률은")),
-    (AnswerType.COUNT, re.compile(rf"몇(?:{_COUNTER})|인원|정원|현원|몇개|몇명|몇건|몇곳|몇회|몇차|몇군데|몇분|수는|수가|개수")),
-    (AnswerType.AMOUNT, re.compile(r"얼마|예산|금액|비용|사업비|제작비|몇억|몇만원|몇원|재원|기금|출연금|수익|매출")),
-    (AnswerType.PERIOD, re.compile(r"기간|마감|언제까지|몇월까지|까지야|까지인|동안|몇개월|몇년간|기한")),
-    (AnswerType.DATE, re.compile(r"언제|날짜|며칠|몇월|몇일|몇년도|몇년에|시기|일자|개원일|예정일|연도|년도")),
-    (AnswerType.PLACE, re.compile(r"주소|위치|어디에있|몇층|층에|장소|어디서열|어디서해|어디에서열|소재지")),
-    (AnswerType.ORGANIZATION, re.compile(
-        r"어느부서|어떤부서|무슨부서|부서|어느기관|어떤기관|무슨기관|어디서|어디가|어디에서|어느팀|무슨팀|어느과|주관|소관|주최|조직")),
-    (AnswerType.TITLE, re.compile(r"제목|명칭|뭐라는|뭐라고|과제명|사업명|연구명|무슨연구|어떤연구|이름")),
-    (AnswerType.LIST, re.compile(r"뭐뭐|무엇무엇|어떤것들|목록|종류|몇가지|들이뭐|들은뭐|다알려|모두알려|전부|어떤어떤")),
-    (AnswerType.YESNO, re.compile(r"맞아|맞나요|맞는지|맞습니까|여부|인지아닌지")),
+# (type, phrase cue, noun cues) in order: the first that matches decides. Phrase cues (question words,
+# "몇 명") run on the question without spaces; noun cues must be whole nouns of the question, so the
+# "시기" inside "도시기본계획" or the "부서" inside "추천부서명" of a title do not decide the type.
+_TYPE_CUES: list[tuple[AnswerType, re.Pattern[str], frozenset[str]]] = [
+    (AnswerType.CONTACT, re.compile(r"전화|번호|직통|내선|어디로문의|연락처|연락"),
+     frozenset({"담당자", "문의처"})),
+    (AnswerType.PERSON, re.compile(r"누구|누가|성함|이름이?뭐|이름알|맡[았은는고]|담당했|이끌"),
+     frozenset({"책임자", "연구책임자", "연구자", "책임연구원"})),
+    (AnswerType.PERCENT, re.compile(r"퍼센트|몇%|%|몇프로|몇퍼"), frozenset({"비율", "율", "률"})),
+    (AnswerType.COUNT, re.compile(rf"몇(?:{_COUNTER})|몇개|몇명|몇건|몇곳|몇회|몇차|몇군데|몇분"),
+     frozenset({"인원", "정원", "현원", "개수", "건수", "횟수"})),
+    (AnswerType.AMOUNT, re.compile(r"얼마|몇억|몇만원|몇원"),
+     frozenset({"예산", "금액", "비용", "사업비", "제작비", "재원", "기금", "출연금", "수익", "매출", "연구비", "보증금"})),
+    (AnswerType.PERIOD, re.compile(r"언제까지|몇월까지|까지야|까지인|동안|몇개월|몇년간"),
+     frozenset({"기간", "마감", "기한"})),
+    (AnswerType.DATE, re.compile(r"언제|며칠|몇월|몇일|몇년도|몇년에"),
+     frozenset({"날짜", "시기", "일자", "개원일", "예정일", "연도", "년도", "개최일"})),
+    (AnswerType.PLACE, re.compile(r"어디에있|몇층|층에|어디서열|어디서해|어디에서열"),
+     frozenset({"주소", "위치", "장소", "소재지"})),
+    (AnswerType.ORGANIZATION, re.compile(r"어느부서|어떤부서|무슨부서|어느기관|어떤기관|무슨기관|어디|어느팀|무슨팀|어느과"),
+     frozenset({"부서", "기관", "주관", "소관", "주최", "조직", "발주처", "발주", "담당팀", "담당부서"})),
+    (AnswerType.TITLE, re.compile(r"뭐라는|뭐라고|무슨연구|어떤연구"), frozenset({"제목", "명칭", "과제명", "사업명", "연구명", "이름"})),
+    (AnswerType.LIST, re.compile(r"뭐뭐|무엇무엇|어떤것들|몇가지|들이뭐|들은뭐|다알려|모두알려|어떤어떤"),
+     frozenset({"목록", "종류", "전부"})),
+    (AnswerType.YESNO, re.compile(r"맞아|맞나요|맞는지|맞습니까|인지아닌지"), frozenset({"여부"})),
 ]
 _COMPARISON = re.compile(r"먼저|더많|더크|더적|더작|더높|더낮|더빨|더늦|더오래|차이|비교|어디가더|어느쪽|중에어디|중어디|누가더")
 
@@ -102,8 +112,9 @@ def analyze_question(text: str, query: str | None = None) -> Question:
     query = query or text
     flat = _SQUASH.sub("", text)
     sides = split_two_sided(query) or ()
-    answer_type = _answer_type(flat, bool(sides))
-    compared = _value_type(flat) if answer_type is AnswerType.COMPARISON else None
+    nouns = _nouns(text)
+    answer_type = _answer_type(flat, nouns, bool(sides))
+    compared = _value_type(flat, nouns) if answer_type is AnswerType.COMPARISON else None
     terms = frozenset(analyze(query))
     attribute = frozenset(t for t in terms if t in ATTRIBUTE_WORDS)
     focus = focus_of(query)
@@ -129,28 +140,43 @@ def focus_of(text: str) -> frozenset[str]:
     so "도시재생 지원센터" and "대전도시재생지원센터" both hold "도시재생", "지원", "센터".
     """
     found = []
-    for token in tokenize(text):
+    tokens = tokenize(text)
+    for position, token in enumerate(tokens):
         tag = token.tag.split("-")[0]
         form = token.form.lower()
+        if tag == "SN":  # "제4권", "2차": the number and its counter tell rows apart
+            following = tokens[position + 1] if position + 1 < len(tokens) else None
+            if following is not None and following.start == token.end and following.tag in ("NNB", "NNG") \
+                    and len(following.form) == 1:
+                form += following.form
+            found.append(form)
+            continue
+        if tag in ("NNG", "NNP") and len(form) == 1:
+            continue  # one syllable (장, 곳, 사람's 람 ...) matches inside too many words to say what is asked about
         if tag in _FOCUS_TAGS and form not in _ASKING and form not in ATTRIBUTE_WORDS and not _is_year(form):
             found.append(form)
     return frozenset(found)
 
 
-def _answer_type(flat: str, two_sided: bool) -> AnswerType:
+def _nouns(text: str) -> frozenset[str]:
+    """The question's nouns, single and compound ("연구책임자" and "연구", "책임자")."""
+    return frozenset(analyze(text)) | frozenset(t.form for t in tokenize(text) if t.tag in ("NNG", "NNP"))
+
+
+def _answer_type(flat: str, nouns: frozenset[str], two_sided: bool) -> AnswerType:
     if two_sided or _COMPARISON.search(flat):
         return AnswerType.COMPARISON
-    return _value_type(flat)
+    return _value_type(flat, nouns)
 
 
 _EARLIER = re.compile(r"먼저|빨리|늦게|일찍|오래")
 
 
-def _value_type(flat: str) -> AnswerType:
+def _value_type(flat: str, nouns: frozenset[str]) -> AnswerType:
     if _EARLIER.search(flat):
         return AnswerType.DATE
-    for answer_type, cue in _TYPE_CUES:
-        if cue.search(flat):
+    for answer_type, phrase, noun_cues in _TYPE_CUES:
+        if phrase.search(flat) or nouns & noun_cues:
             return answer_type
     return AnswerType.DESCRIPTION
 

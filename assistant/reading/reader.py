@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from assistant.question import AnswerType, Question
@@ -46,6 +46,7 @@ class ReaderWeights:
     """Set by hand on the tune split of eval/qa.jsonl (see README: Answers)."""
 
     topic: float = 1.0
+    trail: float = 0.8  # a focus term found in the item above the unit counts this much
     context: float = 0.5  # a focus term found only in the unit's labels or section counts this much
     attribute: float = 0.35
     typed: float = 0.5
@@ -62,8 +63,9 @@ class Candidate:
     score: float
     topic: float
     typed: bool
-    spans: tuple[Span, ...]
-    attribute: bool = False  # the asked attribute names the unit's column or key  # spans of the asked type in the unit's text
+    spans: tuple[Span, ...]  # spans of the asked type in the unit's text
+    attribute: bool = False  # the asked attribute names the unit's column or key
+    signals: dict[str, float] = field(default_factory=dict)  # what the score is made of, for the learned scorer
 
 
 @dataclass
@@ -94,35 +96,57 @@ def read(question: Question, hits: list[Hit], weights: ReaderWeights | None = No
     return Reading(question, candidates)
 
 
-def _coverage(focus: dict[str, float], own: str, context: str, weights: ReaderWeights) -> float:
-    """The weighted share of focus words in the unit (``own``), or weaker in its labels (``context``)."""
+def _shares(focus: dict[str, float], own: str, trail: str, context: str) -> tuple[float, float, float]:
+    """The weighted shares of the focus found in the unit itself, else in the items it sits under (``trail``),
+    else only in its labels and section (``context``)."""
     total = sum(focus.values())
     if not total:
-        return 0.5
-    held = sum(w * (1.0 if t in own else weights.context if t in context else 0.0) for t, w in focus.items())
-    return held / total
+        return 0.5, 0.0, 0.0
+    shares = [0.0, 0.0, 0.0]
+    for term, weight in focus.items():
+        where = 0 if term in own else 1 if term in trail else 2 if term in context else None
+        if where is not None:
+            shares[where] += weight / total
+    return shares[0], shares[1], shares[2]
 
 
 def _score(question: Question, unit: AnswerUnit, focus: dict[str, float], wanted: frozenset[AnswerType] | None,
            weights: ReaderWeights) -> Candidate:
     section = unit.hit.chunk.section_path[-2:] if unit.hit.chunk.section_path else []
     context = squash(" ".join([unit.label, *section]))
-    if unit.kind is UnitKind.CELL and unit.cell is not None:
-        topic = _coverage(focus, squash(unit.cell.row_text), context, weights) * weights.cell_row
+    trail = squash(" ".join(unit.trail))
+    cell = unit.kind is UnitKind.CELL and unit.cell is not None
+    own_text = unit.cell.row_text if cell else unit.text
+    if cell:
+        # a row is identified by what the question names besides the document's own organization
+        # ("대전세종연구원 예산" names no row of 대전세종연구원's tables)
+        owner = squash(f"{unit.hit.chunk.organization} {unit.hit.chunk.doc_title}")
+        focus = {t: w for t, w in focus.items() if t not in owner}
+        if not focus:
+            focus = {"\u0000": 1.0}  # nothing left to find: the row is not identified
+    own, in_trail, in_context = _shares(focus, squash(own_text), trail, context)
+    topic = (own + weights.trail * in_trail + weights.context * in_context) * (weights.cell_row if cell else 1.0)
+    if cell:
         column = squash(unit.cell.column_header)
         attribute = bool(column) and (any(t in column for t in question.attribute if len(t) >= 2)
                                       or _names_type(column, question.compared or question.answer_type))
     else:
-        topic = _coverage(focus, squash(unit.text), context, weights)
         attribute = any(t in squash(unit.text[:unit.value_start] + unit.label) for t in question.attribute)
     spans = _typed_spans(unit, wanted)
-    if not spans and unit.kind is UnitKind.CELL and unit.cell is not None and unit.text.strip() \
-            and _names_type(squash(unit.cell.column_header), question.compared or question.answer_type):
-        spans = (Span(question.compared or question.answer_type, 0, len(unit.text), unit.text),)  # "개최일: 1.12."
+    if question.counter and spans and (counted := tuple(s for s in spans if s.text.endswith(question.counter))):
+        spans = counted  # "몇 명" wants the count in 명, not the 38개동 beside it
+    elif question.counter and spans and question.answer_type is AnswerType.COUNT:
+        spans = ()
+    asked = question.compared or question.answer_type
+    if not spans and cell and unit.text.strip() and _names_type(squash(unit.cell.column_header), asked) \
+            and (asked not in NUMERIC or any(ch.isdigit() for ch in unit.text)):
+        spans = (Span(asked, 0, len(unit.text), unit.text),)  # the column says what it holds: "개최일" -> "1.12."
     typed = bool(spans)
     score = (weights.topic * topic + weights.attribute * attribute + weights.typed * typed
              + weights.prior / unit.rank ** weights.rank_power)
-    return Candidate(unit, score, topic, typed, spans, attribute)
+    signals = {"own": own, "trail": in_trail, "context": in_context, "attribute": float(attribute),
+               "typed": float(typed), "valued": float(wanted is not None)}
+    return Candidate(unit, score, topic, typed, spans, attribute, signals)
 
 
 # column names that hold values of a type: "연구책임자" holds people, "소요예산 (백만원)" amounts
@@ -152,3 +176,20 @@ def _typed_spans(unit: AnswerUnit, wanted: frozenset[AnswerType] | None) -> tupl
         # a table cell holds the bare number; its unit is in the column name or the table's note
         spans = tuple(Span(next(iter(wanted)), m.start(), m.end(), m.group(0)) for m in BARE_NUMBER.finditer(unit.text))
     return spans
+
+
+RERANK_PRIOR = 1.0  # weight of 1/rank beside a chunk's best unit score; set on the tune split (hit@3, hit@5)
+
+
+def rerank(reading: Reading, hits: list[Hit], prior: float = RERANK_PRIOR) -> list[Hit]:
+    """The hits reordered by their best unit's score plus ``prior / rank``: a chunk is as good as its best
+    unit, and retrieval's order breaks ties. Hits the reading did not read keep their place after those it did."""
+    best: dict[str, float] = {}
+    for candidate in reading.candidates:
+        chunk_id = candidate.unit.hit.chunk.chunk_id
+        best[chunk_id] = max(best.get(chunk_id, 0.0), candidate.score)
+    read_ids = {c.unit.hit.chunk.chunk_id for c in reading.candidates}
+    scored = sorted((h for h in hits if h.chunk.chunk_id in read_ids),
+                    key=lambda h: -(best.get(h.chunk.chunk_id, 0.0) + prior / h.rank))
+    rest = [h for h in hits if h.chunk.chunk_id not in read_ids]
+    return [replace(h, rank=n) for n, h in enumerate(scored + rest, start=1)]
