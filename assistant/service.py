@@ -13,6 +13,7 @@ from assistant.answering.contacts import answer_contact, contact_spans, wants_ph
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.intent import Intent
+from assistant.answering.render import lead_with
 from assistant.answering.schedules import answer_schedule, find_period
 from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
 from assistant.answering.short import read_answer
@@ -155,13 +156,16 @@ class Assistant:
                 response = abstain(hits)  # a phone number was asked for; no page about this has one
         if response is None:
             evidence = evidence_of(hits, intent)
-            response = read_answer(analysis, evidence, term_weight=index.term_weights)
-            if response is None:  # no typed span the reader is sure of: the best lines, short
+            response, lead = read_answer(analysis, evidence, term_weight=index.term_weights)
+            if response is None:  # no cell or comparison the reader is sure of: the best lines, short
+                budget = COMPOSE_CHARS - (len(lead.answer) + 1 if lead is not None else 0)
                 if analysis.sides:  # "A랑 B 중에 어디가 더": a fact from each side
-                    response = compose(query, evidence, intent.value, max_chars=COMPOSE_CHARS, evidence=5,
+                    response = compose(query, evidence, intent.value, max_chars=budget, evidence=5,
                                        sides=analysis.sides)
                 else:
-                    response = compose(query, evidence, intent.value, max_chars=COMPOSE_CHARS)
+                    response = compose(query, evidence, intent.value, max_chars=budget)
+                if lead is not None:  # the value asked for first, then the lines around it
+                    response = lead_with(lead, response)
         if unsupported_numbers(response.answer, [question, *(c.text for c in response.citations)]):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
         if self.writer is not None:

@@ -94,6 +94,8 @@ def cell_sentence(candidate: Candidate) -> str:
     if cell is None or not cell.column_header:
         return f"{cell.row_header if cell else ''}: {value}".strip(": ")
     column = cell.column_header
+    if value == cell.row_header:  # the row's own first cell: "수여기관: 행정안전부"
+        return f"{column}: {value}"
     return f"{cell.row_header}의 {column}{topic_particle(column)} {value}입니다"
 
 
@@ -142,3 +144,40 @@ def compare_verdict(question: Question, sides: list[tuple[int, Span]]) -> str:
     if question.compared in (AnswerType.DATE, AnswerType.PERIOD):
         return f"먼저인 쪽: [{left_n if left.value < right.value else right_n}]"
     return f"더 큰 쪽: [{left_n if left.value > right.value else right_n}]"
+
+
+_MARKER_NUMBER = re.compile(r"\[(\d+)\]")
+
+
+def lead_with(lead: AnswerResponse, rest: AnswerResponse) -> AnswerResponse:
+    """The direct answer first, then the supporting lines of ``rest``: one numbering for both, a chunk cited
+    by both keeps the lead's number, and a line that repeats the lead's evidence is left out."""
+    numbers = {c.chunk_id: c.n for c in lead.citations}
+    citations = list(lead.citations)
+    renumber: dict[int, int] = {}
+    for citation in rest.citations:
+        if citation.chunk_id not in numbers:
+            numbers[citation.chunk_id] = len(citations) + 1
+            citations.append(citation.model_copy(update={"n": numbers[citation.chunk_id]}))
+        renumber[citation.n] = numbers[citation.chunk_id]
+    said = {e.text for e in lead.evidence}
+    lines: list[str] = []
+    kept: list[Evidence] = []
+    used_chars = len(_MARKER_NUMBER.sub("", lead.answer))
+    for line, evidence in zip(rest.answer.split("\n"), rest.evidence or [None] * len(rest.answer.split("\n"))):
+        if evidence is not None and evidence.text in said:
+            continue
+        body = len(_MARKER_NUMBER.sub("", line).strip()) + 1
+        if used_chars + body > MAX_BODY_CHARS:  # the whole answer stays within the body limit
+            continue
+        used_chars += body
+        lines.append(_MARKER_NUMBER.sub(lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", line))
+        if evidence is not None:
+            kept.append(evidence.model_copy(update={"n": renumber.get(evidence.n, evidence.n)}))
+    evidence = list(lead.evidence) + kept
+    used = {n for line in [lead.answer, *lines] for n in map(int, _MARKER_NUMBER.findall(line))}
+    return lead.model_copy(update={
+        "answer": "\n".join([lead.answer, *lines]),
+        "citations": [c for c in citations if c.n in used],
+        "evidence": [e for e in evidence if e.n in used],
+    })

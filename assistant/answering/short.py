@@ -17,18 +17,31 @@ from assistant.retrieval import Hit
 
 
 def read_answer(question: Question, hits: list[Hit], weights: ReaderWeights | None = None,
-                term_weight: Callable[[str], float] = uniform) -> AnswerResponse | None:
-    """A short cited answer, or None when the evidence holds nothing of the asked type about the focus."""
+                term_weight: Callable[[str], float] = uniform) -> tuple[AnswerResponse | None, AnswerResponse | None]:
+    """(the whole answer, when a table cell or a comparison answers it; else a direct value to lead the
+    composed lines with, when a unit about the question holds one of the asked type; either may be None)."""
     weights = weights or ReaderWeights()
     if question.answer_type is AnswerType.COMPARISON and len(question.sides) == 2:
         compared = _compare(question, hits, weights, term_weight)
         if compared is not None:
-            return compared
+            return compared, None
     reading = read(question, hits, weights, term_weight=term_weight)
     picked = pick(reading, weights)
-    if not picked:
+    if picked:
+        return render(reading, picked), None
+    lead = lead_value(reading, weights)
+    return None, (render(reading, [lead]) if lead is not None else None)
+
+
+def lead_value(reading: Reading, weights: ReaderWeights) -> Candidate | None:
+    """The best unit holding a value of the asked type whose own text and the items above it hold most of
+    the question's focus: a value to state first."""
+    kind = reading.question.compared or reading.question.answer_type
+    if kind not in VALUE_TYPES or kind is AnswerType.CONTACT:
         return None
-    return render(reading, picked)
+    typed = [c for c in reading.candidates if c.typed and c.unit.kind is not UnitKind.ROW
+             and c.signals.get("own", 0) + c.signals.get("trail", 0) >= weights.lead_focus]
+    return typed[0] if typed else None
 
 
 def pick(reading: Reading, weights: ReaderWeights) -> list[Candidate]:

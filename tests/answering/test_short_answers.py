@@ -35,7 +35,7 @@ def test_other_answers_are_lines_within_the_body_limit(assistant, corpus_texts):
     assert len(body(response.answer)) <= 200
     assert "'24. 3.~11." in response.answer
     for evidence in response.evidence:
-        assert evidence.text in response.answer
+        assert re.sub(r"^[-○□■·•▪\s]+", "", evidence.text) in response.answer  # the line, less its bullet
         assert corpus_texts[evidence.doc][evidence.start:evidence.end] == evidence.text
 
 
@@ -52,3 +52,35 @@ def test_an_organisation_name_alone_identifies_no_table_row(assistant):
     """"대전세종연구원 예산" must not be read off a row that merely mentions 대전세종연구원."""
     response = assistant.ask("대전세종연구원 예산 얼마야?")
     assert not body(response.answer).endswith("입니다")  # no cell was read as the answer
+
+
+def test_a_value_in_a_sub_item_leads_the_answer_with_the_item_it_belongs_to(assistant, corpus_texts):
+    response = assistant.ask("주민자치회 위원 위촉장 수여식 때 선정된 인원은 몇 명이었어?")
+    first = response.answer.split("\n")[0]
+    assert "1,026명" in first and "위촉장 수여식" in first  # the value, and whose value it is
+    assert len(body(response.answer)) <= 200
+    lead = response.evidence[0]
+    assert lead.text.endswith("1,026명")
+    assert corpus_texts[lead.doc][lead.start:lead.end] == lead.text
+
+
+def test_merging_the_lead_and_the_lines_keeps_one_numbering_and_the_body_limit():
+    from assistant.answering.models import AnswerResponse, Citation, Evidence
+    from assistant.answering.render import lead_with
+
+    def cite(n, chunk):
+        return Citation(n=n, doc="d", title="t", section="s", text=f"quote {chunk}", score=1.0, chunk_id=chunk,
+                        start=0, end=7)
+
+    lead = AnswerResponse(answer="값: 72명 [1]", citations=[cite(1, "b")],
+                          evidence=[Evidence(n=1, doc="d", start=0, end=5, text="정원 72")])
+    rest = AnswerResponse(
+        answer="첫 줄 [1]\n정원 72 [2]\n" + "긴 줄 " * 60 + "[1]",
+        citations=[cite(1, "a"), cite(2, "b")],
+        evidence=[Evidence(n=1, doc="d", start=0, end=3, text="첫 줄"), Evidence(n=2, doc="d", start=0, end=5, text="정원 72"),
+                  Evidence(n=1, doc="d", start=0, end=6, text="긴 줄 " * 60)],
+    )
+    merged = lead_with(lead, rest)
+    assert merged.answer == "값: 72명 [1]\n첫 줄 [2]"  # chunk b keeps the lead's [1]; its repeated line and the long one go
+    assert [(c.n, c.chunk_id) for c in merged.citations] == [(1, "b"), (2, "a")]
+    assert [(e.n, e.text) for e in merged.evidence] == [(1, "정원 72"), (2, "첫 줄")]
