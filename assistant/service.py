@@ -23,13 +23,16 @@ from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
 from assistant.question import analyze_question
 from assistant.reading.reader import READ_HITS, read, rerank
-from assistant.reading.vocabulary import TermWeights
+from assistant.reading.vocabulary import TermWeights, focus_share
 from assistant.retrieval import Hit, HybridRetriever
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
 COMPOSE_CHARS = 190  # the composed lines (and their [n] markers) fit a 200-character answer body
-NEIGHBOUR_CHARS = 140  # after "문서에는 2025년 내용이 나와 있지 않습니다. 가까운 내용: "
+NEIGHBOUR_CHARS = 140
+# a contact answer whose program and passage hold less of the question's focus than this answers another
+# question (tune split: wrong and unanswerable contact answers 0.13, right ones 0.38 and above)
+CONTACT_MIN_FOCUS = 0.25  # after "문서에는 2025년 내용이 나와 있지 않습니다. 가까운 내용: "
 
 
 class QuestionError(ValueError):
@@ -152,6 +155,11 @@ class Assistant:
             response = answer_schedule(query, period, index.schedules, index.chunks_by_id)
         elif intent is Intent.CONTACT:
             response = answer_contact(question, hits, index.contacts, index.served_by, index.chunks_by_id)
+            if response is not None and focus_share(
+                analysis.focus, " ".join(f"{c.title} {c.section} {c.text}" for c in response.citations),
+                index.term_weights,
+            ) < CONTACT_MIN_FOCUS:
+                response = None  # the contacts of some other program: not an answer to this question
             if response is None and wants_phone(question):
                 response = abstain(hits)  # a phone number was asked for; no page about this has one
         if response is None:

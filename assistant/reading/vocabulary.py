@@ -38,3 +38,13 @@ class TermWeights:
 def uniform(term: str) -> float:
     """Weights without an index: every word alike (tests, a reader over ad-hoc text)."""
     return 1.0
+
+
+def focus_share(focus: frozenset[str], text: str, term_weight=uniform) -> float:
+    """The weighted share of the focus words found in ``text`` (spaces ignored); 1.0 for an empty focus."""
+    weights = {t: term_weight(t) for t in focus}
+    total = sum(weights.values())
+    if not total:
+        return 1.0
+    flat = squash(text)
+    return sum(w for t, w in weights.items() if t in flat) / total

@@ -84,3 +84,15 @@ def test_merging_the_lead_and_the_lines_keeps_one_numbering_and_the_body_limit()
     assert merged.answer == "값: 72명 [1]\n첫 줄 [2]"  # chunk b keeps the lead's [1]; its repeated line and the long one go
     assert [(c.n, c.chunk_id) for c in merged.citations] == [(1, "b"), (2, "a")]
     assert [(e.n, e.text) for e in merged.evidence] == [(1, "정원 72"), (2, "첫 줄")]
+
+
+def test_another_programs_contacts_are_no_answer(assistant):
+    """A phone number for something the documents hold no contact of: not the nearest program's contacts."""
+    response = assistant.ask("고양도시공사 청렴신고센터 신고 전화번호 좀 알려주세요")
+    assert response.abstained
+    assert "☎" not in response.answer
+
+
+def test_a_program_named_in_the_question_keeps_its_contacts(assistant):
+    response = assistant.ask("협업우수공무원 포상 담당 주무관 이름이랑 번호")
+    assert not response.abstained and "940 - 4054" in response.answer
