@@ -132,7 +132,9 @@ class Assistant:
         hits = index.retriever.search(query, max(self.settings.top_k, READ_HITS))
         retrieved = time.perf_counter()
         response = None
-        reason = unsupported_reason(query, hits, intent.value)
+        topic = frozenset(t for t in analysis.focus if not any(t.startswith(y) for y in analysis.years))
+        reason = unsupported_reason(query, hits, intent.value,
+                                    about=lambda text: focus_share(topic, text, index.term_weights))
         if previous is None and points_back(question):
             response = abstain(hits)
             response.answer = CLARIFY

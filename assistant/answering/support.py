@@ -13,6 +13,7 @@ passages as well as answerable ones (see the evaluation report).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.analysis import tokenize
 from assistant.answering.extractive import line_terms
@@ -22,6 +23,7 @@ from assistant.retrieval import Hit
 from assistant.retrieval.analyzer import analyze
 
 EVIDENCE = 3
+YEAR_PASSAGE_FOCUS = 0.5  # a passage holding half the question's focus is about it (tune: no answer lost at 0.5-0.7)
 _NO_YEAR = "the documents say nothing for "
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?:년|\s|$|도)")
 # asked attribute -> what the evidence must then contain
@@ -41,10 +43,18 @@ _DAY_QUESTION = re.compile(r"며칠|몇\s*일|날짜|몇\s*월|정확한\s*날|�
 _GENERIC = CONTACT_WORDS | {"정확", "날짜", "며칠", "언제", "얼마", "규모", "전체", "예산", "총", "몇"}
 
 
-def unsupported_reason(question: str, hits: list[Hit], intent: str = "general") -> str | None:
-    """Why the top evidence cannot answer the question, or None when it may."""
+def unsupported_reason(question: str, hits: list[Hit], intent: str = "general",
+                       about: Callable[[str], float] | None = None) -> str | None:
+    """Why the top evidence cannot answer the question, or None when it may.
+
+    ``about`` says how much of the question's focus a text holds: a year the question names must then be
+    written in a passage about the question, not just anywhere in the evidence.
+    """
     evidence = "\n".join(h.chunk.quote for h in hits[:EVIDENCE])
-    wide = "\n".join(f"{h.chunk.section}\n{h.chunk.quote}" for h in hits[:EVIDENCE + 2])
+    passages = [f"{h.chunk.doc_title}\n{h.chunk.section}\n{h.chunk.quote}" for h in hits[:EVIDENCE + 2]]
+    if about is not None:
+        passages = [p for p in passages if about(p) >= YEAR_PASSAGE_FOCUS] or passages[:1]
+    wide = "\n".join(passages)
     for year in _YEAR.findall(question):
         if year not in wide and f"'{year[2:]}" not in wide and f"’{year[2:]}" not in wide:
             return f"{_NO_YEAR}{year}"
