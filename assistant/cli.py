@@ -114,8 +114,9 @@ def ask_command(
     question: Annotated[str, typer.Argument(help="the question, as a citizen or staff member would type it")],
     as_json: Annotated[bool, typer.Option("--json", help="the answer object the HTTP API returns")] = False,
     session: Annotated[str | None, typer.Option("--session", help="a session id: follow-ups refer to its last topic")] = None,
+    quotes: Annotated[bool, typer.Option("--quotes", help="print each source's whole quote, not only its evidence")] = False,
 ) -> None:
-    """Answer a question with numbered citations that quote the documents."""
+    """Answer a question: the short answer first, then each numbered source with the line it was read from."""
     from assistant.service import Assistant, QuestionError
 
     settings = get_settings()
@@ -133,10 +134,13 @@ def ask_command(
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return
-    console.print(escape(response.answer))
+    console.print(f"[bold]{escape(response.answer)}[/bold]")
     for citation in response.citations:
-        console.rule(f"[{citation.n}] {escape(citation.title)} · {escape(citation.section)}", align="left")
-        console.print(f"[dim]{escape(citation.text)}[/dim]")
+        console.print(f"[{citation.n}] {escape(citation.title)} · {escape(citation.section)}", highlight=False)
+        for evidence in (e for e in response.evidence if e.n == citation.n):
+            console.print(f"    ▶ {escape(evidence.text.replace(chr(9), ' · '))}", highlight=False)
+        if quotes or not any(e.n == citation.n for e in response.evidence):
+            console.print(f"[dim]{escape(citation.text)}[/dim]")
     if response.suggestions:
         console.print("가까운 내용: " + escape(" · ".join(response.suggestions)))
 

@@ -96,3 +96,22 @@ def test_another_programs_contacts_are_no_answer(assistant):
 def test_a_program_named_in_the_question_keeps_its_contacts(assistant):
     response = assistant.ask("협업우수공무원 포상 담당 주무관 이름이랑 번호")
     assert not response.abstained and "940 - 4054" in response.answer
+
+
+def test_the_command_line_prints_the_answer_then_each_source_with_its_evidence(corpus_index, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index), "ASSISTANT_CACHE_DIR": str(tmp_path),
+           "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "하이테크 뷰티산업 키우는 방안 연구 책임연구원 누구였어?"],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "대전 하이테크 뷰티산업 육성방안 연구의 연구책임자는 김은영입니다 [1]"
+    assert lines[1].startswith("[1] 2024년도 대전세종연구원 사업계획")
+    assert lines[2].strip() == "▶ 김은영"
+    assert "세종호수공원" not in done.stdout  # the rest of the table is behind --quotes
