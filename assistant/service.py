@@ -12,7 +12,6 @@ from assistant.answering import AnswerResponse, answer_from_hits
 from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
 from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
-from assistant.answering.intent import Intent
 from assistant.answering.render import lead_with
 from assistant.answering.schedules import answer_schedule, find_period
 from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
@@ -22,6 +21,7 @@ from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ProjectRecord, ScheduleRecord
 from assistant.index import IndexStore, load_retriever
 from assistant.question import analyze_question
+from assistant.question.intent import Intent
 from assistant.reading.reader import READ_HITS, read, rerank
 from assistant.reading.vocabulary import TermWeights, focus_share
 from assistant.retrieval import Hit, HybridRetriever

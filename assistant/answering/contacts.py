@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.intent import ROLE_CUES
 from assistant.answering.models import AnswerResponse, Citation
 from assistant.chunking import Chunk, ChunkKind
 from assistant.facts import ContactRecord
+from assistant.question.intent import ROLE_CUES
 from assistant.retrieval import Hit
 
 PHONE_CUE = re.compile(r"연락처|전화|번호|연락|직통")

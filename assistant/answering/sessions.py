@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from assistant.answering.intent import CONTACT_WORDS
+from assistant.question.intent import CONTACT_WORDS
 from assistant.retrieval.analyzer import analyze
 
 _POINTING = re.compile(r"^(?:그럼|그러면|그리고|그건|그거|거기|그곳|저기)|(?:^|\s)(?:그|이|해당|위|같은)\s*(?:사업|센터|과제|행사|팀|부서|곳|거|기관|분)")

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from assistant.analysis import tokenize
 from assistant.answering.extractive import line_terms
-from assistant.answering.intent import CONTACT_WORDS
 from assistant.facts.dates import find_dates
+from assistant.question.intent import CONTACT_WORDS
 from assistant.retrieval import Hit
 from assistant.retrieval.analyzer import analyze
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from assistant.analysis import tokenize
-from assistant.answering.intent import ROLE_CUES, Intent, classify
+from assistant.question.intent import ROLE_CUES, Intent, classify
 from assistant.retrieval.analyzer import analyze
 from assistant.retrieval.decompose import split_two_sided
 

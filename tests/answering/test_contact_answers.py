@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.answering.intent import Intent, classify
+from assistant.question.intent import Intent, classify
 from assistant.service import Assistant, QuestionError
 from assistant.settings import Settings
 

@@ -71,7 +71,7 @@ def _hits_for(chunks, cell_text, question):
 @pytest.mark.parametrize(("doc", "question", "cell"), CELLS, ids=[c[2] for c in CELLS])
 def test_a_table_cell_where_the_row_meets_the_column(table_hits, weights, corpus_texts, doc, question, cell):
     hits = _hits_for(table_hits[doc], cell, question)
-    response = read_answer(analyze_question(question), hits, term_weight=weights)
+    response, _ = read_answer(analyze_question(question), hits, term_weight=weights)
     assert response is not None, question
     assert cell in response.answer
     assert len(response.answer) <= 200
@@ -86,7 +86,8 @@ def test_no_cell_answers_when_the_row_is_not_there(table_hits, weights):
     """A project the tables do not hold: the reader does not read some other row's cell."""
     question = analyze_question("수원 광교 호수공원 활성화 연구 책임자 누구야?")
     hits = [Hit(chunk=c, score=1.0, rank=n) for n, c in enumerate(table_hits["daejeon-sejong-2024"][:10], start=1)]
-    assert read_answer(question, hits, term_weight=weights) is None
+    whole, _ = read_answer(question, hits, term_weight=weights)
+    assert whole is None
 
 
 def test_cells_know_their_row_and_column(corpus_chunks):
