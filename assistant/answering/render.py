@@ -133,12 +133,23 @@ def render(reading: Reading, picked: list[Candidate]) -> AnswerResponse:
                           answer_type=reading.question.answer_type.value)
 
 
+_UNIT = re.compile(r"[^\d\s,.]+$")
+
+
+def _unit_of(written: str) -> str:
+    """What a number is counted in, as written after it: "30명" -> "명", "14,858" -> ""."""
+    match = _UNIT.search(written.strip())
+    return match.group(0) if match else ""
+
+
 def compare_verdict(question: Question, sides: list[tuple[int, Span]]) -> str:
     """From each side's normalized value (citation number, span), which is earlier or larger: a fixed sentence
     naming the side by its citation, so no word of the verdict comes from anywhere but the template."""
     (left_n, left), (right_n, right) = sides
     if left.value is None or right.value is None or type(left.value) is not type(right.value):
         return ""
+    if isinstance(left.value, float) and _unit_of(left.text) != _unit_of(right.text):
+        return ""  # 1차 and 30명, 백만원 and 억원: no verdict between values in different units
     if left.value == right.value:
         return "두 값이 같습니다."
     if question.compared in (AnswerType.DATE, AnswerType.PERIOD):

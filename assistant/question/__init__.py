@@ -119,9 +119,9 @@ def analyze_question(text: str, query: str | None = None) -> Question:
     attribute = frozenset(t for t in terms if t in ATTRIBUTE_WORDS)
     focus = focus_of(query)
     counter = None
-    if answer_type is AnswerType.COUNT:
+    if AnswerType.COUNT in (answer_type, compared):
         found = re.search(rf"몇\s*({_COUNTER})", text)
-        counter = found.group(1) if found else None
+        counter = found.group(1) if found else ("명" if nouns & _HEADCOUNT else None)
     role = next((r for r in ROLE_CUES if r in flat), None)
     return Question(
         text=text, query=query, answer_type=answer_type, intent=classify(text), terms=terms, focus=focus,
@@ -169,6 +169,7 @@ def _answer_type(flat: str, nouns: frozenset[str], two_sided: bool) -> AnswerTyp
     return _value_type(flat, nouns)
 
 
+_HEADCOUNT = frozenset({"인원", "정원", "현원", "인력", "직원", "위원"})  # counted in 명
 _EARLIER = re.compile(r"먼저|빨리|늦게|일찍|오래")
 
 

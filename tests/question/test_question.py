@@ -56,3 +56,4 @@ def test_constraints_year_role_sides_counter():
     assert len(compared.sides) == 2
     assert analyze_question("위원 몇 명이야?").counter == "명"
     assert analyze_question("과제 몇 건이야?").counter == "건"
+    assert analyze_question("주민참여위원회 전체 인원이 어떻게 돼?").counter == "명"  # a headcount is in 명

@@ -141,6 +141,9 @@ def test_comparison_verdicts_come_from_the_normalized_values():
     small = Span(AnswerType.AMOUNT, 0, 3, "254", 254.0)
     assert compare_verdict(larger, [(1, small), (2, big)]) == "더 큰 쪽: [2]"
     assert compare_verdict(larger, [(1, big), (2, big)]) == "두 값이 같습니다."
+    people = Span(AnswerType.COUNT, 0, 3, "30명", 30.0)
+    session = Span(AnswerType.COUNT, 0, 2, "1차", 1.0)
+    assert compare_verdict(larger, [(1, session), (2, people)]) == ""  # 1차 and 30명 are not comparable
 
 
 def test_particles_follow_the_last_syllable():
