@@ -25,7 +25,8 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Debian packages the tests use: a Hangul font to write real PDFs with (and for the browser to draw Hangul),
-# and Chromium for the web UI tests (Playwright drives it; its own browser download needs the internet).
+# Chromium for the web UI tests (Playwright drives it; its own browser download needs the internet), and the
+# nginx and Redis servers the serving tests start on free ports (replicas behind a load balancer, shared state).
 system-deps:
 	@if ! fc-list 2>/dev/null | grep -qi nanum; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fontconfig >/dev/null; \
@@ -34,6 +35,10 @@ system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "install the Debian package chromium (needs root)"; exit 1; fi; \
+	fi
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server >/dev/null; \
+		else echo "install the Debian packages nginx-light and redis-server (needs root)"; exit 1; fi; \
 	fi
 
 index: install
