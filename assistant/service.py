@@ -98,7 +98,10 @@ class Assistant:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self.index = LoadedIndex.read(self.settings)
-        self.sessions = SessionMemory()
+        from assistant.state import open_store  # sessions in the shared store: any worker answers a follow-up
+
+        self.sessions = SessionMemory(self.settings.sessions_max, self.settings.session_ttl_seconds,
+                                      self.settings.sessions_per_client, open_store(self.settings.state_store))
         self.writer = None
         if self.settings.llm_base_url and self.settings.llm_model:
             from assistant.answering.llm import LLMWriter
@@ -121,7 +124,9 @@ class Assistant:
         reading = read(analyze_question(query), hits, term_weight=index.term_weights)
         return rerank(reading, hits)[:k]
 
-    def ask(self, question: str, session_id: str | None = None) -> AnswerResponse:
+    def ask(self, question: str, session_id: str | None = None, *, top_k: int | None = None) -> AnswerResponse:
+        """The cited answer; ``top_k``: the chunks retrieved and read (the settings' top_k, at least READ_HITS,
+        when None)."""
         started = time.perf_counter()
         check_question(question)
         previous = self.sessions.last(session_id)
@@ -129,7 +134,7 @@ class Assistant:
         analysis = analyze_question(question, query)
         intent = analysis.intent
         index = self.index  # one snapshot for the whole answer, even if a rebuild lands meanwhile
-        hits = index.retriever.search(query, max(self.settings.top_k, READ_HITS))
+        hits = index.retriever.search(query, top_k or max(self.settings.top_k, READ_HITS))
         retrieved = time.perf_counter()
         response = None
         topic = frozenset(t for t in analysis.focus if not any(t.startswith(y) for y in analysis.years))

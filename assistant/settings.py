@@ -44,6 +44,28 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser")
     admin_token: str | None = Field(None, description="bearer token for /v1/admin/* (those routes are off when unset)")
     kakao_timeout: float = Field(4.5, gt=0, le=5, description="seconds a Kakao skill answer may take")
+    # every Kakao user arrives from the platform's few addresses: the skill is limited per user and per bot instead
+    kakao_user_per_minute: int = Field(20, ge=0, description="Kakao utterances per user (userRequest.user.id) and "
+                                                           "minute (0: no limit)")
+    kakao_channel_per_minute: int = Field(3000, ge=0, description="Kakao utterances per bot (bot.id) and minute, "
+                                                                "all its users together (0: no limit)")
+    ui_rate_limit_per_minute: int = Field(600, ge=0, description="web UI API calls (/gradio_api/...) per client "
+                                                               "address and minute; a question is several (0: no limit)")
+    ui_uploads: bool = Field(False, description="accept file uploads on /gradio_api/upload (no UI component takes "
+                                                "files, so they are refused unless this is set)")
+    trusted_proxies: list[str] = Field(default_factory=list, description="addresses or CIDR networks of reverse "
+                                       "proxies whose Forwarded / X-Forwarded-For headers are believed")
+    body_timeout_seconds: float = Field(15.0, gt=0, description="a request body whose next chunk takes longer "
+                                                               "is answered 408")
+    # shared by the workers and replicas of one deployment
+    state_store: str = Field("memory", description="where sessions, rate-limit buckets and the index version are "
+                             "kept: 'memory' (one process), 'sqlite:///abs/path.db' or 'sqlite:rel/path.db' (the "
+                             "workers of one machine), 'redis://host:port/db' (several machines)")
+    session_ttl_seconds: float = Field(1800.0, gt=0, description="a follow-up refers to a turn at most this old")
+    sessions_per_client: int = Field(1000, ge=1, description="sessions one client keeps; its oldest go first")
+    sessions_max: int = Field(100_000, ge=1, description="sessions kept in all (memory and SQLite stores)")
+    index_poll_seconds: float = Field(5.0, ge=0, description="how often a server checks whether another process "
+                                                            "built a new index (0: never)")
     ui: bool = Field(True, description="serve the Gradio web chat at /")
 
     @property

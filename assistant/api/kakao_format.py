@@ -32,6 +32,8 @@ EMPTY_TEXT = ("질문을 입력해 주세요. 계획서에 나오는 사업의 �
               "예: 고양시정연구원 학술행사 담당자 전화번호 알려줘")
 TIMEOUT_TEXT = "답변을 준비하는 데 시간이 걸리고 있습니다. 잠시 후 같은 질문을 다시 보내 주세요."
 ERROR_TEXT = "답변을 만드는 중에 문제가 생겼습니다. 잠시 후 다시 질문해 주세요."
+# the utterance held what is no text (a lone surrogate \ud800-\udfff): nothing of it can be read or quoted back
+UNREADABLE_TEXT = "보내 주신 메시지를 읽을 수 없습니다. 질문을 다시 입력해 보내 주세요."
 SOURCES_HEADING = "출처"
 NEAREST_HEADING = "가까운 내용"
 

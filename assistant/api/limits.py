@@ -1,28 +1,65 @@
-"""Middleware every request goes through: CORS, a per-client rate limit, a body size cap, Prometheus metrics.
+"""Middleware every request goes through: CORS, rate limits, a body size cap and read timeout, Prometheus metrics.
 
 All of it is pure ASGI: BaseHTTPMiddleware would buffer responses and break the streamed ones (chat completions).
 Order, outermost first: metrics (sees every refusal below), CORS (answers preflights, and a 429 still carries the
-CORS headers a browser needs to read it), rate limit (cheap, before any byte of the body is read), body size cap.
+CORS headers a browser needs to read it), rate limit (cheap, before any byte of the body is read), body limits.
 An exception raised in any of them reaches the app's generic 500 handler (Starlette's ServerErrorMiddleware wraps
 all user middleware), so no trace is ever sent.
+
+The client address is the TCP peer, unless the peer is one of ``trusted_proxies``: then it is the address the
+proxies recorded (``Forwarded: for=`` of RFC 7239, else ``X-Forwarded-For``), read from the right, the first one
+that is not itself a trusted proxy; a client can put anything at the left of those headers, only what the trusted
+proxies appended is believed. The server must hand over the raw peer: uvicorn rewrites ``scope["client"]`` from
+X-Forwarded-For sent by 127.0.0.1 unless it runs with ``proxy_headers=False`` (or ``FORWARDED_ALLOW_IPS=""``).
+
+Buckets live in the state store (assistant/state), so the limits hold across workers and replicas. When the store
+fails (Redis down) requests are let through, with a warning in the log: an outage of the limiter must not become
+an outage of the service.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import ipaddress
 import json
+import logging
 import math
+import re
 import time
-from collections import OrderedDict
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.answering.sessions import session_owner
 from assistant.api.metrics import install_metrics
 from assistant.settings import Settings
+from assistant.state import StateStore, StoreUnavailable, open_store
+from assistant.state.base import OutageLog
+from assistant.state.memory import MemoryStore
 
-RATE_LIMITED_PREFIXES = ("/v1/", "/kakao/")
+log = logging.getLogger("assistant.api.limits")
+
+API_PREFIX = "/v1/"
+KAKAO_PREFIX = "/kakao/"  # limited per Kakao user and bot in routers/kakao.py: every user comes from the platform
+UI_API_PREFIX = "/gradio_api/"
+UI_UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
+OPENAI_PREFIXES = ("/v1/chat/", "/v1/models")  # answered in OpenAI's error object, which its clients parse
+
+
+def is_openai_path(path: str) -> bool:
+    return path.startswith(OPENAI_PREFIXES)
+
+
+def error_body(path: str, status: int, message: str, code: str) -> dict:
+    """{"detail": ...}, or OpenAI's error object on the OpenAI-compatible routes."""
+    if not is_openai_path(path):
+        return {"detail": message}
+    kind = "requests" if status == 429 else "invalid_request_error"  # what OpenAI itself sends for a rate limit
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
 class BodyTooLarge(HTTPException):
@@ -33,8 +70,19 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=too_large_message(limit))
 
 
+class BodyTimedOut(HTTPException):
+    """Raised from ``receive`` when the next chunk of the body does not come in time; answered 408."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(status_code=408, detail=timed_out_message(seconds), headers={"Connection": "close"})
+
+
 def too_large_message(limit: int) -> str:
     return f"the request body is larger than the limit of {limit} bytes (ASSISTANT_MAX_BODY_BYTES)"
+
+
+def timed_out_message(seconds: float) -> str:
+    return f"the request body stopped arriving for {seconds:g} s (ASSISTANT_BODY_TIMEOUT_SECONDS)"
 
 
 async def send_json(send: Send, status: int, content: dict, headers: dict[str, str] | None = None) -> None:
@@ -46,32 +94,46 @@ async def send_json(send: Send, status: int, content: dict, headers: dict[str, s
     await send({"type": "http.response.body", "body": body})
 
 
-class BodySizeLimit:
+class BodyLimits:
     """413 for a declared Content-Length over the cap before anything is read, and for a body (chunked, or longer
-    than declared) that turns out larger while it is read."""
+    than declared) that turns out larger while it is read; 408 when the next chunk of a body does not arrive within
+    ``timeout`` seconds (a client that opens requests and never finishes them would hold a worker each). The
+    timeout covers the body only: a streamed response later waits on ``receive`` for the disconnect, untimed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 15.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await send_json(send, 413, {"detail": too_large_message(self.max_bytes)}, {"Connection": "close"})
+            await send_json(send, 413, error_body(path, 413, too_large_message(self.max_bytes), "request_too_large"),
+                            {"Connection": "close"})
             return
         received = 0
+        body_done = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                raise BodyTimedOut(self.timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+            else:
+                body_done = True  # disconnected
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -81,10 +143,13 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracked_send)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodyTimedOut) as exc:
             if started:  # the app had answered already: nothing left to tell the client
                 raise
-            await send_json(send, 413, {"detail": exc.detail}, {"Connection": "close"})
+            code = "request_too_large" if exc.status_code == 413 else "request_timeout"
+            await send_json(send, exc.status_code, error_body(path, exc.status_code, exc.detail, code),
+                            {"Connection": "close"})
+
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -97,59 +162,162 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-class RateLimit:
-    """A token bucket per client address on the API routes: ``per_minute`` requests in a burst, then one every
-    60/per_minute seconds. A bucket left alone for a minute is full again, so it is dropped: memory holds only
-    the clients of the last minute, and at most ``max_clients`` of them."""
+# client address
 
-    def __init__(self, app: ASGIApp, per_minute: int, max_clients: int = 10_000) -> None:
+
+class TrustedProxies:
+    """Addresses and networks (``10.0.0.0/8``, ``::1``) whose forwarding headers are believed."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.networks = [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()]
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __contains__(self, address: str) -> bool:
+        ip = parse_ip(address)
+        return ip is not None and any(ip in network for network in self.networks)
+
+
+def parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # ::ffff:10.0.0.1 is 10.0.0.1
+        return ip.ipv4_mapped
+    return ip
+
+
+_PORT = re.compile(r"^(?P<host>[^:]+):\d+$")
+
+
+def node_address(node: str) -> str:
+    """The address of one forwarded hop: ``"[2001:db8::1]:4711"`` -> 2001:db8::1, ``192.0.2.60:8080`` ->
+    192.0.2.60; ``unknown`` and obfuscated names (``_hidden``) stay as they are (they are no trusted proxy)."""
+    node = node.strip().strip('"').strip()
+    if node.startswith("["):
+        return node[1:node.index("]")] if "]" in node else node[1:]
+    if match := _PORT.match(node):  # IPv4 or a name with a port; a bare IPv6 address has several colons
+        return match.group("host")
+    return node
+
+
+def forwarded_for(value: str) -> list[str]:
+    """The ``for=`` nodes of a Forwarded header (RFC 7239), in order: elements separated by commas, pairs by
+    semicolons, names in any case, values quoted or not (a quoted value may hold a comma or a semicolon)."""
+    nodes = []
+    for element in _split_outside_quotes(value, ","):
+        for pair in _split_outside_quotes(element, ";"):
+            name, _, node = pair.partition("=")
+            if name.strip().lower() == "for" and node.strip():
+                nodes.append(node_address(node))
+    return nodes
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def client_address(scope: Scope, trusted: TrustedProxies) -> str:
+    """Who sent the request: the peer, or, behind trusted proxies, the rightmost hop that is no trusted proxy."""
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    if not trusted or peer not in trusted:
+        return peer
+    forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == b"forwarded"]
+    if forwarded:  # the standard header wins: a proxy that writes it means it
+        hops = forwarded_for(",".join(forwarded))
+    else:
+        hops = [node_address(node) for value in (v.decode("latin-1") for n, v in scope["headers"]
+                                                 if n == b"x-forwarded-for")
+                for node in value.split(",") if node.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return hops[0] if hops else peer  # every hop a proxy of ours: the first one is as far back as is known
+
+
+# rate limits
+
+
+class RateLimit:
+    """Token buckets per client address: ``per_minute`` requests in a burst, then one every 60/per_minute seconds,
+    on the API (``/v1/``) and, in a bucket of its own with a higher limit, on the web UI's API (``/gradio_api/``:
+    one question there is a join, a stream and heartbeats). ``/kakao/`` is limited per Kakao user and bot in its
+    router instead. The resolved address also becomes ``scope["client"]`` and the owner of the sessions the
+    request writes (assistant/answering/sessions.py)."""
+
+    def __init__(self, app: ASGIApp, store: StateStore, per_minute: int, ui_per_minute: int = 0,
+                 trusted_proxies: list[str] | None = None, ui_uploads: bool = True) -> None:
         self.app = app
-        self.capacity = float(per_minute)
-        self.refill_per_second = per_minute / 60.0
-        self.max_clients = max_clients
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen)
+        self.store = store
+        self.per_minute = per_minute
+        self.ui_per_minute = ui_per_minute
+        self.trusted = TrustedProxies(trusted_proxies or [])
+        self.ui_uploads = ui_uploads
+        self.inline = isinstance(store, MemoryStore)  # microseconds under a lock: not worth a thread
+        self._outage = OutageLog(log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(RATE_LIMITED_PREFIXES):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        wait = self.take(client, time.monotonic())
-        if wait > 0:
+        client = client_address(scope, self.trusted)
+        peer = scope.get("client")
+        scope["client"] = (client, peer[1] if peer and peer[0] == client else 0)
+        path = scope["path"]
+        if not self.ui_uploads and path.startswith(UI_UPLOAD_PATHS):
+            await send_json(send, 404, {"detail": "uploads are off: no part of the web UI takes files "
+                                                  "(ASSISTANT_UI_UPLOADS)"})
+            return
+        if path.startswith(API_PREFIX) and self.per_minute > 0:
+            bucket, per_minute = f"api:{client}", self.per_minute
+        elif path.startswith(UI_API_PREFIX) and self.ui_per_minute > 0:
+            bucket, per_minute = f"ui:{client}", self.ui_per_minute
+        else:
+            bucket, per_minute = None, 0
+        if bucket is not None and (wait := await self.take(bucket, per_minute)) > 0:
             retry_after = str(max(1, math.ceil(wait)))
-            await send_json(send, 429, {"detail": f"too many requests: the limit is {int(self.capacity)} per minute "
-                                                  f"and client; retry in {retry_after} s"},
+            message = f"too many requests: the limit is {per_minute} per minute and client; retry in {retry_after} s"
+            await send_json(send, 429, error_body(path, 429, message, "rate_limit_exceeded"),
                             {"Retry-After": retry_after})
             return
-        await self.app(scope, receive, send)
+        token = session_owner.set(client)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            session_owner.reset(token)
 
-    def take(self, client: str, now: float) -> float:
-        """Take a token for ``client``: 0 when it had one, else the seconds until it will."""
-        self.evict_idle(now)
-        tokens, seen = self.buckets.pop(client, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - seen) * self.refill_per_second)
-        wait = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            wait = (1 - tokens) / self.refill_per_second
-        self.buckets[client] = (tokens, now)  # at the end: the dict stays ordered by last request
-        return wait
-
-    def evict_idle(self, now: float) -> None:
-        idle_after = self.capacity / self.refill_per_second  # a bucket is full again after this long
-        while self.buckets:
-            oldest, (_, seen) = next(iter(self.buckets.items()))
-            if now - seen < idle_after and len(self.buckets) < self.max_clients:
-                break
-            del self.buckets[oldest]
+    async def take(self, bucket: str, per_minute: int) -> float:
+        """Seconds to wait for a token of ``bucket`` (0: go ahead); 0 as well when the store fails."""
+        take = functools.partial(self.store.take_token, bucket, float(per_minute), per_minute / 60.0, time.time())
+        try:
+            # a shared store may wait (a SQLite write lock, a Redis round trip): in a thread, not on the event loop
+            return take() if self.inline else await run_in_threadpool(take)
+        except StoreUnavailable as exc:
+            self._outage.warn("rate limit store unavailable, letting requests through", exc)
+            return 0.0
 
 
 def install_limits(app: FastAPI, settings: Settings) -> None:
-    """Add the limits and the metrics to the app (Starlette runs the middleware added last first)."""
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    if settings.rate_limit_per_minute > 0:
-        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    """Add the limits and the metrics to the app (Starlette runs the middleware added last first). The state
+    store is opened here, once per app, and kept as ``app.state.state_store`` (the Kakao router's limits use it)."""
+    store = open_store(settings.state_store)
+    app.state.state_store = store
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(RateLimit, store=store, per_minute=settings.rate_limit_per_minute,
+                       ui_per_minute=settings.ui_rate_limit_per_minute, trusted_proxies=settings.trusted_proxies,
+                       ui_uploads=settings.ui_uploads)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],

@@ -12,6 +12,11 @@ user and every user message up to that turn, so it is a function of the history 
 - when the state is not remembered (the server restarted, the session expired, the conversation began elsewhere),
   the earlier user turns are replayed (at most ``MAX_REPLAY``) to rebuild it.
 
+The keys of all the turns are one running hash (``conversation_keys``): each turn's key hashes the key before it
+and the turn's question, length-prefixed, so it still stands for the user and the whole history up to the turn,
+and the keys of n turns cost O(total length), not the O(n²) of hashing every prefix anew. The number of messages
+a request may hold is capped as well (``MAX_MESSAGES``).
+
 A key of the first message only, or of the ``user`` field alone, would get all three wrong: a user's every
 conversation, every branch of one conversation and the front end's own background requests (titles, tags) would
 share one "last topic".
@@ -21,14 +26,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 
 from assistant.analysis import count_tokens
 from assistant.answering import AnswerResponse
 from assistant.answering.models import Citation, Evidence
-from assistant.api.schemas.openai import ChatMessage, Usage
+from assistant.api.errors import encodable_text
+from assistant.api.schemas.openai import PROMPT_COUNT_CHARS, ChatMessage, Usage
 from assistant.service import Assistant, QuestionError, check_question
 
 MAX_REPLAY = 6  # earlier user turns replayed to rebuild a forgotten state; older ones are taken as no topic
@@ -48,7 +53,10 @@ class ChatAPIError(Exception):
         self.type = type
 
     def body(self) -> dict:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+        # the message or param may quote the request, and a request can hold what UTF-8 cannot (a lone surrogate)
+        param = encodable_text(self.param) if self.param is not None else None
+        return {"error": {"message": encodable_text(self.message), "type": self.type, "param": param,
+                          "code": self.code}}
 
 
 @dataclass(frozen=True)
@@ -91,15 +99,27 @@ def _is_question(text: str) -> bool:
     return True
 
 
-def conversation_key(user: str | None, questions: list[str]) -> str:
-    """The session the state after the last of ``questions`` is remembered under."""
-    digest = hashlib.sha256(json.dumps([user or "", *questions], ensure_ascii=False).encode()).hexdigest()
-    return f"openai:{digest[:32]}"
+def _chained(previous: bytes, text: str) -> bytes:
+    # length-prefixed: ("ab", "c") and ("a", "bc") never chain to the same key
+    data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(previous + len(data).to_bytes(8, "big") + data).digest()
+
+
+def conversation_keys(user: str | None, questions: list[str]) -> list[str]:
+    """The session the state after each of ``questions`` is remembered under, in one pass: the key of turn i
+    is a hash of the key of turn i-1 and question i, the chain starting from a hash of the user, so it depends
+    on the user and on every question up to turn i, and on nothing else."""
+    state = _chained(b"openai-conversation", user or "")
+    keys = []
+    for question in questions:
+        state = _chained(state, question)
+        keys.append(f"openai:{state.hex()[:32]}")
+    return keys
 
 
 def answer_conversation(assistant: Assistant, questions: list[str], user: str | None = None) -> AnswerResponse:
     """The answer to the last question, each follow-up resolved against the user turns before it."""
-    keys = [conversation_key(user, questions[: i + 1]) for i in range(len(questions))]
+    keys = conversation_keys(user, questions)
     last = len(questions) - 1
     # a turn that abstained leaves no state of its own, so "not remembered" may also mean "no topic": bounded
     first = last
@@ -212,12 +232,28 @@ def stream_pieces(content: str, size: int = STREAM_PIECE_CHARS) -> list[str]:
     return pieces
 
 
+def prompt_tokens(messages: list[ChatMessage]) -> int:
+    """The Kiwi tokens of every message's text: the first PROMPT_COUNT_CHARS characters counted, the rest
+    estimated at the same tokens per character."""
+    counted_chars = tokens = rest = 0
+    for message in messages:
+        text = message_text(message)
+        head = text[: max(0, PROMPT_COUNT_CHARS - counted_chars)]
+        if head:
+            tokens += count_tokens(head)
+            counted_chars += len(head)
+        rest += len(text) - len(head)
+    if rest and counted_chars:
+        tokens += round(rest * tokens / counted_chars)
+    return tokens
+
+
 def complete(assistant: Assistant, messages: list[ChatMessage], user: str | None) -> ChatAnswer:
     """Blocking: the answer, its Markdown content and the token counts (run in a worker thread)."""
     questions = user_questions(messages)
     response = answer_conversation(assistant, questions, user)
     content = format_content(response)
-    prompt = sum(count_tokens(message_text(m)) for m in messages)
+    prompt = prompt_tokens(messages)
     completion = count_tokens(content)
     return ChatAnswer(response, content, Usage(prompt_tokens=prompt, completion_tokens=completion,
                                                total_tokens=prompt + completion))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from assistant.index.build import ingest
 from assistant.settings import Settings
+from assistant.state import StateStore, StoreUnavailable, open_store
+from assistant.state.index_watch import publish_index_version
 
 log = logging.getLogger("assistant.index")
 
@@ -30,10 +32,13 @@ class BuildStatus:
 
 
 class BackgroundIngest:
-    """One full ingest at a time in a daemon thread; ``on_done`` runs after a build succeeded (e.g. reload)."""
+    """One full ingest at a time in a daemon thread; ``on_done`` runs after a build succeeded (e.g. reload), then
+    the new index's ``built_at`` is published in the state store, for the other workers and replicas."""
 
-    def __init__(self, settings: Settings, on_done: Callable[[], None], paths: list[Path] | None = None) -> None:
+    def __init__(self, settings: Settings, on_done: Callable[[], None], paths: list[Path] | None = None,
+                 store: StateStore | None = None) -> None:
         self.settings = settings
+        self.store = store
         self.paths = paths or [settings.corpus_dir]
         self.on_done = on_done
         self.status = BuildStatus()
@@ -70,9 +75,23 @@ class BackgroundIngest:
                 raise RuntimeError("no document could be indexed; the previous index is unchanged")
             self.status.chunks = report.chunk_count
             self.on_done()
+            self._publish()
             self.status.state = "done"
         except Exception as exc:  # noqa: BLE001 - the server keeps serving the old index and reports the failure
             log.exception("background ingest failed")
             self.status.state, self.status.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             self.status.finished = time.time()
+
+    def _publish(self) -> None:
+        """Tell the other processes which index is current; they reload from the folder (assistant/state/
+        index_watch.py watches it anyway, so a store that fails costs only the record, logged)."""
+        store = self.store
+        try:
+            store = store or open_store(self.settings.state_store)
+            publish_index_version(store, self.settings.index_dir)
+        except StoreUnavailable as exc:
+            log.warning("could not publish the new index version: %s", exc)
+        finally:
+            if store is not None and store is not self.store:
+                store.close()

@@ -16,7 +16,7 @@ from conftest import running_server
 
 from assistant.answering.models import AnswerResponse, Citation, Evidence
 from assistant.api.kakao_format import EMPTY_TEXT, TIMEOUT_TEXT, one_line, plain_text, skill_text, too_long_text
-from assistant.api.routers.kakao import AnswerWorkers
+from assistant.api.routers.kakao import RATE_LIMITED_TEXT, AnswerWorkers
 from assistant.facts.contacts import PHONE
 from assistant.service import MAX_QUESTION_CHARS
 
@@ -283,3 +283,67 @@ def test_answer_workers_refuse_at_once_when_all_are_busy_and_free_up_when_answer
         assert [future.result(timeout=30) for future in again] == ["0", "1"]
     finally:
         go_on.set()
+
+
+# rate limits: per Kakao user and per bot, not per address (every user arrives from the platform's addresses)
+
+USER_LIMIT, CHANNEL_LIMIT, BURST = 3, 320, 300
+
+
+@pytest.fixture(scope="module")
+def kakao_limited(corpus_index):
+    """Limits as in production, small enough to reach: a per-address limit every Kakao user shares the address of,
+    a per-user and a per-bot one. The skill is given no time to answer: the limits are checked before an answer is
+    started, and the polite "ask again" of a time-out is not the "too many" text looked for here."""
+    env = {"ASSISTANT_RATE_LIMIT_PER_MINUTE": "5", "ASSISTANT_KAKAO_USER_PER_MINUTE": str(USER_LIMIT),
+           "ASSISTANT_KAKAO_CHANNEL_PER_MINUTE": str(CHANNEL_LIMIT), "ASSISTANT_KAKAO_TIMEOUT": "0.001"}
+    with running_server(corpus_index, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+
+
+def limited_text(body) -> bool:
+    return skill_text_of(body) == RATE_LIMITED_TEXT
+
+
+def test_many_users_from_one_address_are_not_refused(kakao_limited):
+    refused = 0
+    for n in range(BURST):
+        response = kakao_limited.post("/kakao/skill", json=skill_payload("학술행사 담당자 전화번호 알려줘", f"burst-{n}"))
+        assert response.status_code == 200
+        refused += limited_text(response.json())
+    assert refused == 0  # 60 times the per-address limit of 5, from one address
+    # that address is limited on the API all the same, and the skill goes on answering after it is
+    statuses = [kakao_limited.get("/v1/documents").status_code for _ in range(20)]
+    assert 429 in statuses
+    after = kakao_limited.post("/kakao/skill", json=skill_payload("학술행사 담당자 전화번호 알려줘", "burst-after"))
+    assert after.status_code == 200 and not limited_text(after.json())
+
+
+def test_a_user_over_the_limit_is_asked_to_wait_in_a_skill_reply(kakao_limited):
+    question = "학술행사 담당자 전화번호 알려줘"
+    bodies = []
+    for _ in range(4 * USER_LIMIT):  # a token comes back every 60/limit s: a slow machine only delays the refusal
+        response = kakao_limited.post("/kakao/skill", json=skill_payload(question, "greedy-user"))
+        assert response.status_code == 200  # the platform shows only a skill response: never a 429
+        bodies.append(response.json())
+        if limited_text(bodies[-1]):
+            break
+    assert not any(limited_text(b) for b in bodies[:USER_LIMIT]) and limited_text(bodies[-1])
+    assert bodies[-1]["version"] == "2.0"
+    assert quick_replies_of(bodies[-1]) == [{"label": "다시 질문하기", "action": "message", "messageText": question}]
+    # another user of the same channel is not held back by this one
+    other = kakao_limited.post("/kakao/skill", json=skill_payload(question, "patient-user")).json()
+    assert not limited_text(other)
+
+
+def test_a_channel_has_a_ceiling_for_all_its_users_together(kakao_limited):
+    refused_at = None
+    for n in range(4 * CHANNEL_LIMIT):
+        body = kakao_limited.post("/kakao/skill", json=skill_payload("일정 알려줘", f"crowd-{n}")).json()
+        if limited_text(body):
+            refused_at = n
+            break
+    assert refused_at is not None, "the channel ceiling was never reached"
+    payload = skill_payload("일정 알려줘", "crowd-other-bot")
+    payload["bot"] = {"id": "another-bot", "name": "다른 봇"}
+    assert not limited_text(kakao_limited.post("/kakao/skill", json=payload).json())  # each bot its own ceiling

@@ -14,6 +14,7 @@ TOKEN = "test-admin-token-4f1c9e"
 ORIGIN = "https://example.org"
 BODY_CAP = 2048
 RATE = 5
+BODY_TIMEOUT = 1.5
 
 
 def assert_clear_error(response: httpx.Response, status: int) -> str:
@@ -45,15 +46,21 @@ def limited(corpus_index, tmp_path_factory):
         "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
         "ASSISTANT_CORPUS_DIR": str(CORPUS),
         "ASSISTANT_CACHE_DIR": str(ROOT / "index" / "cache"),  # warm: the re-index embeds nothing new
+        "ASSISTANT_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
     }
     with running_server(index_copy, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
         yield client
 
 
+# uvicorn believes X-Forwarded-For sent from 127.0.0.1 unless told not to; the middleware resolves the client from
+# the raw peer itself (trusted_proxies), so the servers under test run with uvicorn's own resolution off
+RAW_PEER = {"FORWARDED_ALLOW_IPS": ""}
+
+
 @pytest.fixture(scope="module")
 def rate_limited(corpus_index):
-    with running_server(corpus_index, env={"ASSISTANT_RATE_LIMIT_PER_MINUTE": str(RATE)}) as (url, _), \
-            httpx.Client(base_url=url, timeout=60) as client:
+    env = {**RAW_PEER, "ASSISTANT_RATE_LIMIT_PER_MINUTE": str(RATE), "ASSISTANT_UI_RATE_LIMIT_PER_MINUTE": str(RATE)}
+    with running_server(corpus_index, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
         yield client
 
 
@@ -135,20 +142,96 @@ def test_the_rate_limit_answers_429_with_retry_after(rate_limited):
     limited = rate_limited.post("/v1/ask", json={"question": "연락처"})
     assert f"{RATE} per minute" in assert_clear_error(limited, 429)
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
-    # the Kakao skill is limited too, before it is even routed
-    assert rate_limited.post("/kakao/skill", json={}).status_code == 429
+    # the Kakao skill is not under the per-address bucket (every Kakao user comes from the platform's addresses):
+    # it is limited per user and bot in its router, tests/api/test_kakao.py
+    assert rate_limited.post("/kakao/skill", json={}).status_code == 422
 
-    # operations, docs and the UI are not
+    # operations, docs and the UI page are not
     assert rate_limited.get("/healthz").status_code == 200
     assert rate_limited.get("/metrics").status_code == 200
     assert rate_limited.get("/openapi.json").status_code == 200
     assert rate_limited.get("/").status_code != 429
 
-    # another client address has its own budget (uvicorn takes it from X-Forwarded-For sent by 127.0.0.1, i.e.
-    # a reverse proxy on the same host)
-    assert rate_limited.get("/v1/documents", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200
+    # forwarding headers from a peer that is no trusted proxy change nothing: random ones do not buy a new budget
+    for n, header in enumerate(("X-Forwarded-For", "Forwarded", "X-Real-IP")):
+        value = f"for=203.0.113.{n}" if header == "Forwarded" else f"203.0.113.{n}"
+        assert rate_limited.get("/v1/documents", headers={header: value}).status_code == 429
 
     assert gauge(rate_limited, "assistant_http_requests_total", route="/v1/documents", status="429") >= 1
+
+
+def test_the_openai_routes_refuse_in_the_openai_error_format(rate_limited):
+    for _ in range(4 * RATE):
+        if rate_limited.get("/v1/documents").status_code == 429:
+            break
+    for response in (rate_limited.post("/v1/chat/completions", json={"model": "x", "messages": []}),
+                     rate_limited.get("/v1/models")):
+        assert response.status_code == 429, response.text
+        error = response.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert error["code"] == "rate_limit_exceeded" and f"{RATE} per minute" in error["message"]
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_the_web_ui_api_has_a_bucket_of_its_own_and_takes_no_uploads(rate_limited):
+    statuses = []
+    for _ in range(4 * RATE):
+        statuses.append(rate_limited.get("/gradio_api/info").status_code)
+        if statuses[-1] == 429:
+            break
+    assert statuses[0] == 200 and statuses[-1] == 429, statuses
+    assert "per minute" in rate_limited.get("/gradio_api/info").json()["detail"]
+    upload = rate_limited.post("/gradio_api/upload", files={"files": ("a.txt", b"hello")})
+    assert upload.status_code == 404 and "ASSISTANT_UI_UPLOADS" in upload.text
+
+
+def test_a_trusted_proxy_names_the_client(corpus_index):
+    """Behind a proxy every request comes from the proxy: its Forwarded / X-Forwarded-For say whose it is."""
+    env = {**RAW_PEER, "ASSISTANT_RATE_LIMIT_PER_MINUTE": str(RATE), "ASSISTANT_TRUSTED_PROXIES": '["127.0.0.0/8"]'}
+    with running_server(corpus_index, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
+        def exhaust(headers: dict[str, str]) -> list[int]:
+            statuses = []
+            for _ in range(4 * RATE):
+                statuses.append(client.get("/v1/documents", headers=headers).status_code)
+                if statuses[-1] == 429:
+                    break
+            return statuses
+
+        first = {"X-Forwarded-For": "203.0.113.7"}
+        assert exhaust(first)[-1] == 429
+        # a client cannot get out by naming someone else at the left: the proxy appended the real address
+        assert client.get("/v1/documents", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}).status_code == 429
+        assert client.get("/v1/documents", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+        # RFC 7239, a quoted IPv6 address with a port
+        ipv6 = {"Forwarded": 'for="[2001:db8:cafe::17]:4711";proto=https;by=127.0.0.1'}
+        statuses = exhaust(ipv6)
+        assert statuses[0] == 200 and statuses[-1] == 429
+        assert client.get("/v1/documents", headers={"Forwarded": "for=192.0.2.60;proto=http"}).status_code == 200
+        # the proxy itself, with no header, is one client of its own
+        assert exhaust({})[-1] == 429
+
+
+def test_a_stalled_body_is_answered_408_and_closed(limited):
+    import socket
+
+    url = httpx.URL(str(limited.base_url))
+    with socket.create_connection((url.host, url.port), timeout=60) as sock:
+        sock.sendall(b"POST /v1/ask HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n" + b'{"question"')  # 10 more bytes, then nothing
+        received = b""
+        while chunk := sock.recv(4096):  # until the server closes the connection
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), received
+    assert b"ASSISTANT_BODY_TIMEOUT_SECONDS" in body
+    assert limited.get("/healthz").status_code == 200  # the server lives on
+
+
+def test_a_chat_body_over_the_cap_is_an_openai_413(limited):
+    body = b'{"model": "x", "messages": [{"role": "user", "content": "' + b"a" * BODY_CAP + b'"}]}'
+    response = limited.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
 
 
 # admin
@@ -246,14 +329,66 @@ def test_two_apps_in_one_process_have_their_own_metrics():
     assert first.state.metrics_registry is not second.state.metrics_registry
 
 
-def test_the_rate_limiter_forgets_idle_clients_and_holds_a_bounded_number():
-    from assistant.api.limits import RateLimit
+def test_the_memory_store_forgets_full_buckets_and_holds_a_bounded_number():
+    from assistant.state.memory import MemoryStore
 
-    limiter = RateLimit(app=None, per_minute=60, max_clients=3)
-    assert [limiter.take("a", now=0.0) for _ in range(61)][-2:] == [0.0, 1.0]  # the 61st waits a second
-    assert limiter.take("a", now=1.0) == 0.0  # a token came back
+    store = MemoryStore(max_buckets=3)
+    assert [store.take_token("a", 60.0, 1.0, now=0.0) for _ in range(61)][-2:] == [0.0, 1.0]  # the 61st waits 1 s
+    assert store.take_token("a", 60.0, 1.0, now=1.0) == 0.0  # a token came back
     for client in "bcdef":
-        limiter.take(client, now=2.0)
-    assert len(limiter.buckets) == 3 and "a" not in limiter.buckets
-    limiter.take("g", now=200.0)  # a minute of silence refills every bucket: they are all dropped
-    assert list(limiter.buckets) == ["g"]
+        store.take_token(client, 60.0, 1.0, now=2.0)
+    assert len(store._buckets) == 3 and "a" not in store._buckets
+    store.take_token("g", 60.0, 1.0, now=200.0)  # a minute of silence refills every bucket: they are all dropped
+    assert list(store._buckets) == ["g"]
+
+
+@pytest.mark.parametrize(("peer", "headers", "client"), [
+    ("203.0.113.5", {"x-forwarded-for": "1.2.3.4"}, "203.0.113.5"),  # not a trusted proxy: the header is ignored
+    ("10.0.0.2", {"x-forwarded-for": "1.2.3.4"}, "1.2.3.4"),
+    ("10.0.0.2", {"x-forwarded-for": "6.6.6.6, 1.2.3.4, 10.0.0.9"}, "1.2.3.4"),  # proxies' hops skipped from the right
+    ("10.0.0.2", {"x-forwarded-for": "10.0.0.7, 10.0.0.9"}, "10.0.0.7"),  # all ours: the farthest known
+    ("10.0.0.2", {"forwarded": 'for="[2001:db8::1]:4711", for=10.0.0.9'}, "2001:db8::1"),
+    ("10.0.0.2", {"forwarded": 'For="192.0.2.60:8080";proto=https;by=10.0.0.2'}, "192.0.2.60"),
+    ("10.0.0.2", {"forwarded": "for=unknown"}, "unknown"),
+    ("10.0.0.2", {"forwarded": "for=192.0.2.1", "x-forwarded-for": "6.6.6.6"}, "192.0.2.1"),  # Forwarded wins
+    ("::ffff:10.0.0.2", {"x-forwarded-for": "2001:db8::5"}, "2001:db8::5"),  # an IPv4-mapped peer is IPv4
+    ("10.0.0.2", {}, "10.0.0.2"),
+])
+def test_client_address_resolution(peer, headers, client):
+    from assistant.api.limits import TrustedProxies, client_address
+
+    scope = {"client": (peer, 5000), "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    assert client_address(scope, TrustedProxies(["10.0.0.0/8", "::1"])) == client
+
+
+# shared state: two server processes, one store
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    from state.redis_process import redis_server
+
+    with redis_server() as (url, _):
+        yield url
+
+
+def test_a_follow_up_is_answered_by_another_server_sharing_the_store(corpus_index, shared_store):
+    env = {**RAW_PEER, "ASSISTANT_STATE_STORE": shared_store, "ASSISTANT_RATE_LIMIT_PER_MINUTE": str(RATE)}
+    with running_server(corpus_index, env=env) as (first_url, _), running_server(corpus_index, env=env) as (second_url, _):
+        first, second = httpx.Client(base_url=first_url, timeout=60), httpx.Client(base_url=second_url, timeout=60)
+        with first, second:
+            topic = first.post("/v1/ask", json={"question": "고양시정연구원 학술행사는 어떤 사업이야?",
+                                                "session_id": "shared-1"})
+            assert topic.status_code == 200 and not topic.json()["abstained"]
+            follow_up = second.post("/v1/ask", json={"question": "그 사업 담당자 연락처는?", "session_id": "shared-1"})
+            alone = second.post("/v1/ask", json={"question": "그 사업 담당자 연락처는?", "session_id": "shared-2"})
+            assert follow_up.status_code == alone.status_code == 200
+            assert "노관령" in follow_up.json()["answer"] and "8073-8344" in follow_up.json()["answer"]
+            assert alone.json()["abstained"]  # without the first turn the same words name no program
+
+            # one bucket per client across both servers: 3 requests were taken above, RATE - 3 remain in all
+            statuses = [client.get("/v1/documents").status_code for client in (first, second) * RATE]
+            assert statuses.count(200) <= RATE and statuses[-1] == 429, statuses

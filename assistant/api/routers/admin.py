@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assistant.api.schemas.admin import BuildStatus
+from assistant.api.errors import ErrorDetail
+from assistant.api.schemas.admin import BuildRunning, BuildStatus
 
 bearer = HTTPBearer(auto_error=False, description="the value of ASSISTANT_ADMIN_TOKEN")
 
@@ -25,11 +26,14 @@ def require_admin(request: Request,
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses={
+    401: {"model": ErrorDetail, "description": "no valid admin token"},
+    404: {"model": ErrorDetail, "description": "the admin routes are disabled (no ASSISTANT_ADMIN_TOKEN)"},
+})
 
 
 @router.post("/reindex", status_code=202, response_model=BuildStatus,
-             responses={409: {"description": "a build is already running"}},
+             responses={409: {"model": BuildRunning, "description": "a build is already running"}},
              summary="Re-ingest the corpus in the background; the index is swapped in when done")
 def start_reindex(request: Request):
     builder = request.app.state.builder

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -22,8 +23,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from assistant.api.errors import BODY_TIMED_OUT, BODY_TOO_LARGE, TOO_MANY_REQUESTS
 from assistant.api.openai_chat import ChatAnswer, ChatAPIError, complete, stream_pieces
 from assistant.api.schemas.openai import (
+    MAX_MESSAGES,
     MODEL_ID,
     AssistantMessage,
     ChatCompletion,
@@ -36,6 +39,7 @@ from assistant.api.schemas.openai import (
     ModelCard,
     ModelList,
 )
+from assistant.api.schemas.text import UNREADABLE_TEXT_ERRORS
 
 log = logging.getLogger("assistant.api.openai")
 
@@ -67,8 +71,13 @@ class OpenAIErrorRoute(APIRoute):
         return handle
 
 
-router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIErrorRoute,
-                   responses={400: {"model": ErrorResponse, "description": "invalid request (OpenAI error object)"}})
+# the middleware's refusals (assistant/api/limits.py) come in the OpenAI error object on these paths too
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIErrorRoute, responses={
+    400: {"model": ErrorResponse, "description": "invalid request (OpenAI error object)"},
+    408: {"model": ErrorResponse, "description": BODY_TIMED_OUT},
+    413: {"model": ErrorResponse, "description": BODY_TOO_LARGE},
+    429: {"model": ErrorResponse, "description": TOO_MANY_REQUESTS},
+})
 
 
 def http_error(exc: HTTPException, request: Request) -> ChatAPIError:
@@ -79,15 +88,26 @@ def http_error(exc: HTTPException, request: Request) -> ChatAPIError:
         return ChatAPIError(413, f"요청 본문이 너무 큽니다: 최대 {limit:,}바이트까지 받습니다.", code="request_too_large")
     if status == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
         return ChatAPIError(400, "요청 본문이 UTF-8로 인코딩된 JSON이 아닙니다.", code="invalid_encoding")
+    if status == 400 and exc.__cause__ is not None:  # json.loads failed other than on syntax (nested too deep)
+        return ChatAPIError(400, "요청 본문을 JSON으로 읽을 수 없습니다.", code="invalid_json")
     kind = "server_error" if status >= 500 else "invalid_request_error"
     return ChatAPIError(status, str(exc.detail), type=kind)
 
 
+_FIELD = re.compile(r"\w+")
+
+
 def validation_error(errors: list[dict]) -> ChatAPIError:
     """The first validation error, in words a chat user can act on."""
-    first = errors[0] if errors else {}
+    # a field of several types (content: text or parts) fails once per type; text that is no text says the most
+    unreadable = [e for e in errors if e.get("type") in UNREADABLE_TEXT_ERRORS]
+    first = unreadable[0] if unreadable else errors[0] if errors else {}
     kind = first.get("type", "")
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    loc = []
+    for part in (str(p) for p in first.get("loc", ()) if p != "body"):
+        if not _FIELD.fullmatch(part):  # a union member pydantic names ("function-after[readable(), str]"): the
+            break                       # field above it is the one the client wrote
+        loc.append(part)
     param = ".".join(loc) or None
     if kind == "json_invalid":
         detail = (first.get("ctx") or {}).get("error", "")
@@ -101,6 +121,12 @@ def validation_error(errors: list[dict]) -> ChatAPIError:
     if param == "messages" and kind == "too_short":
         return ChatAPIError(400, "messages가 비어 있습니다: 질문이 담긴 사용자 메시지가 하나 이상 있어야 합니다.",
                             param=param, code="empty_messages")
+    if param == "messages" and kind == "too_long":
+        return ChatAPIError(400, f"messages가 너무 많습니다: 한 요청에 최대 {MAX_MESSAGES}개까지 받습니다. 대화의 앞부분을 "
+                                 "줄여서 보내 주세요.", param=param, code="too_many_messages")
+    if kind in UNREADABLE_TEXT_ERRORS:
+        return ChatAPIError(400, f"'{param}'에 읽을 수 없는 문자(짝이 없는 서로게이트 \\ud800-\\udfff)가 있습니다: "
+                                 "UTF-8 텍스트로 보내 주세요.", param=param, code="invalid_text")
     return ChatAPIError(400, f"'{param}' 값이 올바르지 않습니다: {first.get('msg', '')}", param=param,
                         code="invalid_value")
 
@@ -156,7 +182,8 @@ def list_models(request: Request) -> ModelList:
     return ModelList(data=[_model_card(request)])
 
 
-@router.get("/models/{model_id}", response_model=ModelCard, summary="The model, by id")
+@router.get("/models/{model_id}", response_model=ModelCard, summary="The model, by id",
+            responses={404: {"model": ErrorResponse, "description": "no model of that id (OpenAI error object)"}})
 def get_model(model_id: str, request: Request) -> ModelCard:
     if model_id != MODEL_ID:
         raise ChatAPIError(404, f"모델 '{model_id}'이(가) 없습니다. 이 서버의 모델은 '{MODEL_ID}'입니다.",

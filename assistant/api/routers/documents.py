@@ -2,6 +2,7 @@ from collections import Counter
 
 from fastapi import APIRouter, HTTPException, Request
 
+from assistant.api.errors import NOT_FOUND
 from assistant.api.schemas import ChunkSpan, DocumentDetail, DocumentsResponse, DocumentSummary
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -20,7 +21,8 @@ def list_documents(request: Request) -> DocumentsResponse:
     ])
 
 
-@router.get("/{doc_id}", response_model=DocumentDetail, summary="A document's normalized text and chunk boundaries")
+@router.get("/{doc_id}", response_model=DocumentDetail, summary="A document's normalized text and chunk boundaries",
+            responses=NOT_FOUND)
 def get_document(doc_id: str, request: Request) -> DocumentDetail:
     index = request.app.state.assistant.index
     doc = index.documents.get(doc_id)

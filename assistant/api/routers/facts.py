@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from assistant.api.schemas.facts import (
     MAX_LIMIT,
@@ -59,7 +60,9 @@ def schedules(
     try:
         low, high = parse_date_range(date_from, date_to)
     except DateRangeError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        # a 422 in the shape FastAPI documents for 422 (HTTPValidationError), naming the bad parameter
+        where = ("query", exc.field) if exc.field in ("from", "to") else ("query",)
+        raise RequestValidationError([{"loc": where, "msg": str(exc), "type": "value_error"}]) from None
     index = request.app.state.assistant.index
     found = find_schedules(index.schedules, q, low, high)
     return SchedulesResponse(count=len(found), records=[

@@ -8,14 +8,18 @@ again). Only a payload that is not a skill payload at all (a misconfigured bot) 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 
+from assistant.answering.sessions import session_owner
 from assistant.api.kakao_format import (
     EMPTY_TEXT,
     ERROR_TEXT,
@@ -27,11 +31,15 @@ from assistant.api.kakao_format import (
 )
 from assistant.api.schemas.kakao import KakaoSkillRequest, KakaoSkillResponse
 from assistant.service import QuestionError, check_question
+from assistant.settings import Settings
+from assistant.state import StateStore, StoreUnavailable
+from assistant.state.base import OutageLog
 
 log = logging.getLogger("assistant.api.kakao")
 router = APIRouter(prefix="/kakao", tags=["kakao"])
 SESSION_PREFIX = "kakao:"
 KAKAO_ANSWER_WORKERS = 8
+RATE_LIMITED_TEXT = "질문이 너무 잦습니다. 잠시 후 다시 질문해 주세요."
 
 Result = TypeVar("Result")
 
@@ -72,6 +80,25 @@ class AnswerWorkers:
 
 
 answer_workers = AnswerWorkers(KAKAO_ANSWER_WORKERS)
+_outage = OutageLog(log)
+
+
+def rate_limited(store: StateStore, settings: Settings, bot_id: str, user_id: str | None) -> bool:
+    """Whether this utterance is over a limit: ``kakao_user_per_minute`` per user, ``kakao_channel_per_minute`` per
+    bot, all its users together. Per address would not do: every user of a channel arrives from the platform's few
+    addresses. The user's token is taken first, so a user over the limit does not spend the channel's. When the
+    store fails the utterance goes through (logged), as the other limits do."""
+    now = time.time()
+    buckets = []
+    if user_id and settings.kakao_user_per_minute > 0:
+        buckets.append((f"kakao-user:{bot_id}:{user_id}", settings.kakao_user_per_minute))
+    if settings.kakao_channel_per_minute > 0:
+        buckets.append((f"kakao-bot:{bot_id}", settings.kakao_channel_per_minute))
+    try:
+        return any(store.take_token(key, float(per_minute), per_minute / 60.0, now) > 0 for key, per_minute in buckets)
+    except StoreUnavailable as exc:
+        _outage.warn("kakao rate limit store unavailable, letting utterances through", exc)
+        return False
 
 
 @router.post("/skill", response_model=KakaoSkillResponse, response_model_exclude_none=True,
@@ -84,10 +111,19 @@ async def skill(body: KakaoSkillRequest, request: Request) -> KakaoSkillResponse
     except QuestionError as exc:
         return KakaoSkillResponse.text(EMPTY_TEXT if exc.reason == "empty" else too_long_text(exc.length))
     user = body.user_request.user
+    bot_id = body.bot.id if body.bot and body.bot.id else "unknown"
+    # in a thread: a shared store may wait (a SQLite write lock, a Redis round trip), the event loop must not
+    if await run_in_threadpool(rate_limited, request.app.state.state_store, assistant.settings, bot_id,
+                               user.id if user else None):
+        # HTTP 200 all the same: the platform shows the user only a skill response
+        return KakaoSkillResponse.text(RATE_LIMITED_TEXT, retry_replies(utterance))
     session_id = f"{SESSION_PREFIX}{user.id}" if user else None
     timeout = assistant.settings.kakao_timeout
+    # the session counts against the Kakao user, not the platform address every user shares; the worker thread
+    # runs in a copy of this context to see that
+    owner = session_owner.set(session_id)
     try:
-        answering = answer_workers.try_submit(assistant.ask, utterance, session_id)
+        answering = answer_workers.try_submit(contextvars.copy_context().run, assistant.ask, utterance, session_id)
         if answering is None:
             log.warning("kakao skill: all %d answer workers busy", KAKAO_ANSWER_WORKERS)
             return KakaoSkillResponse.text(TIMEOUT_TEXT, retry_replies(utterance))
@@ -98,4 +134,6 @@ async def skill(body: KakaoSkillRequest, request: Request) -> KakaoSkillResponse
     except Exception:
         log.exception("kakao skill: answering failed")  # the trace goes to the log; the user gets a readable text
         return KakaoSkillResponse.text(ERROR_TEXT, retry_replies(utterance))
+    finally:
+        session_owner.reset(owner)
     return KakaoSkillResponse.text(skill_text(response), follow_up_replies(response, index))

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answering.models import AnswerResponse, Citation
 from assistant.api.schemas.admin import BuildStatus
+from assistant.api.schemas.text import Question, Text
 from assistant.service import MAX_QUESTION_CHARS
 
 __all__ = ["AnswerResponse", "AskRequest", "Citation", "DocumentDetail", "DocumentSummary", "DocumentsResponse",
            "Health", "SearchRequest", "SearchResponse", "SearchResult"]
 
 
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["학술행사 담당자 전화번호 알려줘"])
-    session_id: str | None = Field(default=None, max_length=200)
-    top_k: int | None = Field(default=None, ge=1, le=50)
+class _Request(BaseModel):
+    # NaN and Infinity are no JSON numbers: refused like any other bad value, not read as a number
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
-class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+class AskRequest(_Request):
+    question: Question = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["학술행사 담당자 전화번호 알려줘"])
+    session_id: Text | None = Field(default=None, max_length=200)
+    top_k: int | None = Field(default=None, ge=1, le=50, description="chunks retrieved and read for the answer; "
+                                                                     "the server's setting when left out")
+
+
+class SearchRequest(_Request):
+    query: Question = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(default=10, ge=1, le=50)
 
 

@@ -15,3 +15,10 @@ class BuildStatus(BaseModel):
     chunks: int | None = Field(description="chunks in the new index, once built")
     error: str | None
     runs: int = Field(description="builds started since the server started")
+
+
+class BuildRunning(BaseModel):
+    """The 409 of POST /v1/admin/reindex while a build runs."""
+
+    detail: str
+    build: BuildStatus

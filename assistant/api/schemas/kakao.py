@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.api.schemas.text import Text
+
 SIMPLE_TEXT_MAX_CHARS = 1000
 QUICK_REPLIES_MAX = 10
 QUICK_REPLY_LABEL_MAX_CHARS = 14
@@ -28,14 +30,15 @@ class KakaoBlock(_Lenient):
 
 
 class KakaoUser(_Lenient):
-    id: str = Field(min_length=1, max_length=200, description="botUserKey: stable per user and bot")
+    id: Text = Field(min_length=1, max_length=200, description="botUserKey: stable per user and bot")
     type: str | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
 class KakaoUserRequest(_Lenient):
-    utterance: str = Field(description="what the user typed; checked by the skill, not here, so that an empty "
-                                       "or too long one still gets an answer the user can read")
+    utterance: Text = Field(description="what the user typed; checked by the skill, not here, so that an empty "
+                                        "or too long one still gets an answer the user can read (one that is no "
+                                        "text, with a lone surrogate, gets a reply saying it could not be read)")
     user: KakaoUser | None = None
     timezone: str | None = None
     lang: str | None = None

@@ -13,25 +13,34 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answering.models import Citation
+from assistant.api.schemas.text import Text
 
 MODEL_ID = "plan-assistant"
+# messages a request may hold: far more than a conversation people have, and a bound on the work one request
+# can ask for (a 1 MiB body holds ~35,000 one-letter messages; each costs validation, a key, a token count)
+MAX_MESSAGES = 256
 
+# prompt characters counted with Kiwi, the rest estimated at the rate of these: Kiwi takes ~6 s for a 1 MiB system
+# message, under the lock every answer shares, so any client could stall all answering with a few large prompts
+PROMPT_COUNT_CHARS = 20_000
 TOKEN_COUNT = ("Kiwi morphemes (assistant.analysis.count_tokens), not the tokens of any OpenAI model: "
-               "prompt_tokens over the text of every message sent, completion_tokens over the returned content.")
+               f"prompt_tokens over the text of every message sent (past its first {PROMPT_COUNT_CHARS:,} characters, "
+               "estimated at the rate of those), completion_tokens over the returned content.")
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # NaN and Infinity are no JSON numbers: refused, not taken for a temperature
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class ContentPart(_Lenient):
     type: str = Field(description="only 'text' parts are read; other parts (images, files, audio) are ignored")
-    text: str | None = None
+    text: Text | None = None
 
 
 class ChatMessage(_Lenient):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
     name: str | None = None
 
 
@@ -42,13 +51,14 @@ class StreamOptions(_Lenient):
 class ChatCompletionRequest(_Lenient):
     model: str | None = Field(default=MODEL_ID, description=f"any value is accepted; '{MODEL_ID}' answers")
     messages: list[ChatMessage] = Field(
-        min_length=1,
+        min_length=1, max_length=MAX_MESSAGES,
         description="the whole conversation, as clients resend it; the question is the last user message, and the "
-                    "earlier user messages are what follow-ups such as '그 사업 담당자는?' refer to",
+                    "earlier user messages are what follow-ups such as '그 사업 담당자는?' refer to; at most "
+                    f"{MAX_MESSAGES} messages",
     )
     stream: bool | None = Field(default=False, description="server-sent events of chat.completion.chunk objects")
     stream_options: StreamOptions | None = None
-    user: str | None = Field(default=None, max_length=200,
+    user: Text | None = Field(default=None, max_length=200,
                              description="the end user; conversations of different users never share a topic")
     # accepted and ignored: the answer is quoted from the documents, not sampled
     temperature: float | None = None
