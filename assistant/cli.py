@@ -337,41 +337,134 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="default: ASSISTANT_PORT")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build",
                                         help="build the index first when it is missing or stale")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=(
+        "processes answering on the port. 1: one uvicorn process (API and web chat). N > 1: gunicorn with N "
+        "uvicorn workers forked after the index is loaded (shared copy-on-write), API only: the web chat "
+        "needs one process per browser session, so run --workers 1 replicas behind nginx's sticky routing "
+        "for it (deploy/README.md). Several workers need a shared state store for sessions and rate limits: "
+        "ASSISTANT_STATE_STORE=sqlite:///abs/path.db (one machine) or redis://host:port/0"))] = 1,
 ) -> None:
-    """Serve the web chat at / and the HTTP API (docs at /docs) from one process.
+    """Serve the web chat at / and the HTTP API (docs at /docs).
 
     When the index is missing or stale, the BM25 index is built first (seconds) and served at once;
     the embeddings are computed in the background and the service switches to hybrid retrieval when
-    they are ready (/healthz says which mode is active).
+    they are ready (/healthz says which mode is active). With --workers N > 1 the whole index is built
+    first instead (one builder, not N).
+
+    Several workers (or several replicas) share follow-up sessions and rate-limit buckets only through
+    ASSISTANT_STATE_STORE=sqlite:///abs/path.db or redis://host:port/0; the default, memory, is per process.
     """
     import time
-
-    import uvicorn
-
-    from assistant.api import create_app
 
     settings = get_settings()
     targets = [settings.corpus_dir]
     background = False
     if build and not index_is_fresh(targets, settings):
         started = time.perf_counter()
-        console.print("the index is missing or stale: building the BM25 index first, the embeddings after")
+        # one process, one builder: N workers would each start a background build of the same index
+        lexical = workers == 1
+        console.print("the index is missing or stale: " + ("building the BM25 index first, the embeddings after"
+                                                           if lexical else "building it before the workers start"))
         try:
-            report = ingest(targets, settings, lexical_only=True)
-        except OSError as exc:
+            report = ingest(targets, settings, lexical_only=lexical)
+        except (EmbedderUnavailable, OSError) as exc:
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from None
         if not report.documents:
             err.print(f"[red]no document in {escape(str(settings.corpus_dir))} could be indexed[/red]")
             raise typer.Exit(1)
-        console.print(f"BM25 index of {report.chunk_count} chunks built in {time.perf_counter() - started:.1f}s; "
-                      "embedding in the background")
-        background = True
+        if lexical:
+            console.print(f"BM25 index of {report.chunk_count} chunks built in {time.perf_counter() - started:.1f}s; "
+                          "embedding in the background")
+            background = True
+        else:
+            console.print(f"index of {report.chunk_count} chunks built in {time.perf_counter() - started:.1f}s")
     _store()
     host, port = host or settings.host, port or settings.port
-    console.print(f"serving on http://{host}:{port}  (web chat: http://{host}:{port}/  API docs: "
+    if workers == 1:
+        import uvicorn
+
+        from assistant.api import create_app
+
+        console.print(f"serving on http://{host}:{port}  (web chat: http://{host}:{port}/  API docs: "
+                      f"http://{host}:{port}/docs)")
+        # proxy_headers=False: the client address is the TCP peer's; X-Forwarded-For is read by the app's own
+        # middleware, from the proxies it is told to trust, never rewritten by the server
+        uvicorn.run(create_app(settings, build_in_background=background), host=host, port=port,
+                    log_level="warning", proxy_headers=False)
+        return
+    _serve_workers(settings, host, port, workers)
+
+
+def _serve_workers(settings, host: str, port: int, workers: int) -> None:
+    """gunicorn's arbiter over ``workers`` uvicorn workers, the index loaded before the fork (preload).
+
+    Fork safety. faiss and the e5 engine use GNU OpenMP (libgomp), which is not fork-safe: a thread that ran a
+    parallel region keeps a pool of OpenMP threads, and a child forked afterwards that runs OpenMP on that same
+    thread waits for pool threads that were not copied (measured: the child hangs). Loading the index runs a
+    warm-up search (e5 + faiss), so it runs in a helper thread here: the main thread, the only one a worker
+    inherits, never owned a pool, and each worker starts its own pools. Kiwi (its own thread pool) analyses a
+    single text on the calling thread and answers the same after a fork (measured). Gradio is not mounted (it
+    keeps each browser session's queue in one process), so nothing else runs in the parent. Connections to the
+    state store are opened in the parent too: redis-py reopens its pool in a child by itself (it checks the pid).
+    """
+    import os
+    import threading
+    import warnings
+
+    from gunicorn.app.base import BaseApplication
+
+    with warnings.catch_warnings():  # deprecated in favour of the uvicorn-worker package, which is not installed
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from uvicorn.workers import UvicornWorker
+
+    from assistant.api import create_app
+    from assistant.service import Assistant
+
+    class Worker(UvicornWorker):
+        # proxy_headers off, as with one process: the app's middleware decides whom to trust
+        CONFIG_KWARGS = {"loop": "auto", "http": "auto", "proxy_headers": False, "log_level": "warning"}
+
+    # N workers share the cores: by default each one's OpenMP (the e5 engine, loaded below) gets its share of
+    # them rather than all of them, so they do not oversubscribe the machine and spin against each other
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    store = getattr(settings, "state_store", None) or os.environ.get("ASSISTANT_STATE_STORE", "memory")
+    if store == "memory":
+        err.print("[yellow]ASSISTANT_STATE_STORE is memory: each worker keeps its own follow-up sessions and "
+                  "rate-limit buckets; set sqlite:///abs/path.db or redis://host:port/0 to share them[/yellow]")
+    if settings.ui:
+        console.print("the web chat is off with --workers > 1 (Gradio keeps a browser session's queue in one "
+                      "process); run --workers 1 replicas behind nginx with sticky routing for it (deploy/)")
+    settings = settings.model_copy(update={"ui": False})
+    loaded: dict = {}
+
+    def preload() -> None:  # in a helper thread: see the docstring (OpenMP and fork)
+        try:  # loaded once, in the parent: the workers share its memory pages copy-on-write
+            loaded["app"] = create_app(settings, assistant=Assistant(settings))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            loaded["error"] = exc
+
+    thread = threading.Thread(target=preload, name="preload")
+    thread.start()
+    thread.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    application = loaded["app"]
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {"bind": [f"{host}:{port}"], "workers": workers, "worker_class": Worker,
+                               "preload_app": True, "forwarded_allow_ips": "", "proxy_allow_ips": "",
+                               "timeout": 120, "graceful_timeout": 20, "keepalive": 5,
+                               "accesslog": None, "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    console.print(f"serving the API on http://{host}:{port} with {workers} workers (API docs: "
                   f"http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings, build_in_background=background), host=host, port=port, log_level="warning")
+    Server().run()
 
 
 def _documents_for_eval(server) -> dict[str, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import httpx
-from conftest import CORPUS, running_server
+from conftest import CORPUS, ROOT, running_server
 
 # two small documents: enough chunks that embedding them from an empty cache takes a while
 SMALL = ("goyang-resident-autonomy-pledge-2018-2022.txt", "paju-future-strategy-office-2023.txt")
@@ -62,3 +63,58 @@ def test_a_missing_index_is_served_lexically_then_hybrid(tmp_path):
     with running_server(tmp_path / "index", env=env, args=()) as (url, process):
         health = httpx.get(f"{url}/healthz").json()
         assert (health["retrieval"], health["build"]["state"]) == ("hybrid", "idle")
+
+
+# several workers: gunicorn forks them after the index is loaded
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_several_workers_answer_every_question_as_one_process_does(corpus_index, tmp_path):
+    """The same questions many times over: every answer 200 and the same as the in-process assistant's, from
+    every worker (OpenMP and Kiwi after fork), and a follow-up answered by whichever worker gets it."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    lines = (ROOT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines[:8]]
+    reference = Assistant(Settings(index_dir=corpus_index, state_store="memory"))
+    expected = {q: reference.ask(q).answer for q in questions}
+    env = {"ASSISTANT_RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_STATE_STORE": f"sqlite:///{tmp_path / 'state.db'}"}
+    with running_server(corpus_index, env=env, args=("--no-build", "--workers", "2")) as (url, process):
+        assert "2 workers" in process.log_path.read_text()
+        workers = _children(process.pid)
+        assert len(workers) == 2, workers
+        ticks = {pid: _cpu_ticks(pid) for pid in workers}
+
+        def ask(question: str) -> tuple[int, str]:
+            with httpx.Client(base_url=url, timeout=120) as client:  # a new connection: any worker may take it
+                response = client.post("/v1/ask", json={"question": question})
+                return response.status_code, response.json().get("answer")
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, questions * 12))
+        assert [status for status, _ in answers] == [200] * len(answers)
+        wrong = [(q, a) for q, (_, a) in zip(questions * 12, answers, strict=True) if a != expected[q]]
+        assert not wrong, wrong[:3]
+        assert all(_cpu_ticks(pid) > ticks[pid] for pid in workers), "a worker answered nothing"
+
+        def follow_up(session: str) -> str:
+            with httpx.Client(base_url=url, timeout=120) as first, httpx.Client(base_url=url, timeout=120) as second:
+                first.post("/v1/ask", json={"question": "고양시정연구원 학술행사 담당자 알려줘", "session_id": session})
+                return second.post("/v1/ask", json={"question": "그럼 팀장은?", "session_id": session}).json()["answer"]
+
+        with ThreadPoolExecutor(4) as pool:
+            follow_ups = list(pool.map(follow_up, [f"w-{i}" for i in range(12)]))
+        assert all("백주현" in a for a in follow_ups), follow_ups
+        assert _children(process.pid) == workers  # no worker died and was replaced
