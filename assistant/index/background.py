@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.index.build import ingest
+from assistant.index.store import BuildLock
 from assistant.settings import Settings
 from assistant.state import StateStore, StoreUnavailable, open_store
 from assistant.state.index_watch import publish_index_version
@@ -50,12 +51,17 @@ class BackgroundIngest:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> bool:
-        """Start a build; False when one is already running."""
+        """Start a build; False when one is already running, here or in another process sharing the index folder
+        (another worker or replica that took the same reindex request, or ``assistant ingest``)."""
         with self._lock:
             if self.running:
                 return False
+            build_lock = BuildLock(self.settings.index_dir)
+            if not build_lock.acquire(blocking=False):
+                return False
             self.status = BuildStatus(state="building", started=time.time(), runs=self.status.runs + 1)
-            self._thread = threading.Thread(target=self._run, name="background-ingest", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(build_lock,), name="background-ingest",
+                                            daemon=True)
             self._thread.start()
             return True
 
@@ -68,9 +74,9 @@ class BackgroundIngest:
     def _progress(self, count: int) -> None:
         self.status.embedded += count
 
-    def _run(self) -> None:
+    def _run(self, build_lock: BuildLock) -> None:
         try:
-            report = ingest(self.paths, self.settings, on_embedded=self._progress)
+            report = ingest(self.paths, self.settings, on_embedded=self._progress, build_lock=build_lock)
             if not report.documents:
                 raise RuntimeError("no document could be indexed; the previous index is unchanged")
             self.status.chunks = report.chunk_count
@@ -81,6 +87,7 @@ class BackgroundIngest:
             log.exception("background ingest failed")
             self.status.state, self.status.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
+            build_lock.release()
             self.status.finished = time.time()
 
     def _publish(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from assistant import __version__
 from assistant.chunking import Chunk, chunk_document
 from assistant.facts import extract_contacts, extract_projects, extract_schedules
-from assistant.index.store import FORMAT_VERSION, IndexStore, document_record, read_jsonl, write_jsonl
+from assistant.index.store import FORMAT_VERSION, BuildLock, IndexStore, document_record, read_jsonl, write_jsonl
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
     DocumentInfo,
@@ -140,12 +140,27 @@ def ingest(
     on_progress: Callable[[Path], None] | None = None,
     on_embedded: Callable[[int], None] | None = None,
     lexical_only: bool = False,
+    build_lock: BuildLock | None = None,
 ) -> IngestReport:
     """Parse, chunk, index and embed; the new index replaces the old one only when all succeeded.
 
     A file whose bytes (and manifest entry) are unchanged since the last build is not parsed
     again: its chunks and terms come from the previous index, its vectors from the cache.
+    One build of an index folder runs at a time on the machine: without ``build_lock`` (a lock the
+    caller already holds) this waits for any other build of the folder to end first.
     """
+    if build_lock is None:
+        build_lock = BuildLock(settings.index_dir)
+        build_lock.acquire()
+        try:
+            return _ingest(paths, settings, on_progress, on_embedded, lexical_only)
+        finally:
+            build_lock.release()
+    return _ingest(paths, settings, on_progress, on_embedded, lexical_only)
+
+
+def _ingest(paths: list[Path], settings: Settings, on_progress: Callable[[Path], None] | None,
+            on_embedded: Callable[[int], None] | None, lexical_only: bool) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
     files, report.skipped = discover_files(paths)

@@ -12,6 +12,7 @@ was; staging folders of dead builds are removed by the next one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -38,6 +39,46 @@ class IndexMissing(FileNotFoundError):
 
 class IndexMismatch(RuntimeError):
     """An index that this configuration must not use (other embedder, other format)."""
+
+
+class BuildLock:
+    """One build of an index folder at a time, across every process of the machine: the workers and replicas
+    that share the folder (any of them may take ``POST /v1/admin/reindex``), ``assistant ingest`` from a shell, and
+    ``assistant serve`` building a stale index at start.
+
+    An exclusive ``flock`` on ``<index_dir>/.build.lock``: the kernel releases it when the holder exits, even on a
+    crash or SIGKILL, so no stale lock outlives its build (a lock with a time-out in the state store could expire
+    under a long build, or stay behind a dead one).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / ".build.lock"
+        self._file = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock; False at once when another build holds it and ``blocking`` is False."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        file = open(self.path, "a+")  # noqa: SIM115 - held open for as long as the lock is held
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            file.close()
+            return False
+        except BaseException:
+            file.close()
+            raise
+        self._file = file
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
 
 
 class IndexStore:

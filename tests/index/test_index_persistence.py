@@ -134,3 +134,53 @@ def test_a_change_in_the_chunking_code_rebuilds_the_chunks(small_corpus, tmp_pat
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     assert _previous_build(store, settings) == {}  # chunks made by other code are not reused
     assert settings_key(settings)["code"] != "an-older-chunker"
+
+
+def hold_build_lock(index_dir: Path) -> subprocess.Popen:
+    """Another process (a second worker or replica, a shell's `assistant ingest`) holding the folder's build lock."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from assistant.index.store import BuildLock\n"
+        f"lock = BuildLock({str(index_dir)!r})\n"
+        "assert lock.acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_one_build_of_an_index_folder_at_a_time_across_processes(small_corpus, tmp_path):
+    from assistant.index.background import BackgroundIngest
+
+    settings = settings_for(tmp_path)
+    ingest([small_corpus], settings)
+    reloads = []
+    builder = BackgroundIngest(settings, on_done=lambda: reloads.append(1), paths=[small_corpus])
+    holder = hold_build_lock(settings.index_dir)
+    try:
+        assert builder.start() is False  # the other process builds: this one does not start a second build
+        assert builder.status.state == "idle" and not reloads
+    finally:
+        holder.kill()
+        holder.wait()
+    assert builder.start() is True  # the lock went with the process that held it, even killed
+    assert builder.wait(timeout=300) and builder.status.state == "done", builder.status
+    assert reloads == [1] and IndexStore(settings.index_dir).exists()
+
+
+def test_a_shell_ingest_waits_for_the_build_under_way(small_corpus, tmp_path):
+    import threading
+
+    settings = settings_for(tmp_path)
+    holder = hold_build_lock(settings.index_dir)
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: (ingest([small_corpus], settings), finished.set()))
+    worker.start()
+    try:
+        assert not finished.wait(3)  # blocked on the lock, not building beside the other process
+        assert not IndexStore(settings.index_dir).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    worker.join(300)
+    assert finished.is_set() and IndexStore(settings.index_dir).exists()

@@ -38,8 +38,9 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(req
 def start_reindex(request: Request):
     builder = request.app.state.builder
     if not builder.start():
-        return JSONResponse(status_code=409, content={"detail": "an index build is already running",
-                                                      "build": builder.status.as_dict()})
+        return JSONResponse(status_code=409, content={
+            "detail": "an index build is already running (here, or in another process sharing the index folder)",
+            "build": builder.status.as_dict()})
     return builder.status.as_dict()
 
 
