@@ -409,10 +409,16 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
     state store are opened in the parent too: redis-py reopens its pool in a child by itself (it checks the pid).
     """
     import os
+    import tempfile
     import threading
     import warnings
 
     from gunicorn.app.base import BaseApplication
+
+    # before prometheus_client is first imported (by the app, below): each worker then counts in files of its own
+    # in this folder and /metrics adds them up, whichever worker answers the scrape (assistant/api/metrics.py)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="assistant-metrics-")
 
     with warnings.catch_warnings():  # deprecated in favour of the uvicorn-worker package, which is not installed
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -456,11 +462,16 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
             for key, value in {"bind": [f"{host}:{port}"], "workers": workers, "worker_class": Worker,
                                "preload_app": True, "forwarded_allow_ips": "", "proxy_allow_ips": "",
                                "timeout": 120, "graceful_timeout": 20, "keepalive": 5,
-                               "accesslog": None, "loglevel": "warning"}.items():
+                               "accesslog": None, "loglevel": "warning", "child_exit": child_exit}.items():
                 self.cfg.set(key, value)
 
         def load(self):
             return application
+
+    def child_exit(server, worker) -> None:  # a worker's counts stay in the totals; its live gauges go
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
     console.print(f"serving the API on http://{host}:{port} with {workers} workers (API docs: "
                   f"http://{host}:{port}/docs)")

@@ -1,6 +1,9 @@
 """Prometheus metrics at GET /metrics: requests and latency per route template, and the state of the index.
 
 Every app gets its own registry, so two apps in one process (the tests, a reload) never clash over metric names.
+Under ``assistant serve --workers N`` each worker counts in files of its own in ``PROMETHEUS_MULTIPROC_DIR`` (set by
+the serve command before prometheus_client is imported) and a scrape, whichever worker answers it, adds up all
+of them (prometheus_client's multiprocess mode): otherwise each scrape would see one worker's share.
 Labels stay bounded: a route is named by its template (``/v1/documents/{doc_id}``), paths no API route matches by
 ``unmatched``, and everything outside the API (the web UI at / and its many asset files) by ``ui``.
 """
@@ -8,6 +11,7 @@ Labels stay bounded: a route is named by its template (``/v1/documents/{doc_id}`
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 
@@ -126,4 +130,17 @@ def install_metrics(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (text format)",
              response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
     def metrics(request: Request) -> Response:
-        return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(scrape_registry(request.app)), media_type=CONTENT_TYPE_LATEST)
+
+
+def scrape_registry(app: FastAPI) -> CollectorRegistry:
+    """What a scrape reads: the app's registry in one process; with several workers, every worker's counts from
+    the shared folder (summed per label set) and this worker's live view of the index (the same in all)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return app.state.metrics_registry
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(IndexCollector(app))
+    return registry

@@ -118,3 +118,13 @@ def test_several_workers_answer_every_question_as_one_process_does(corpus_index,
             follow_ups = list(pool.map(follow_up, [f"w-{i}" for i in range(12)]))
         assert all("백주현" in a for a in follow_ups), follow_ups
         assert _children(process.pid) == workers  # no worker died and was replaced
+
+        # /metrics counts every worker's requests, whichever worker answers the scrape
+        asked = len(answers) + 2 * len(follow_ups)
+        for _ in range(4):
+            with httpx.Client(base_url=url, timeout=60) as client:  # new connections: scrapes reach either worker
+                scraped = client.get("/metrics").text
+            counted = sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
+                          if line.startswith("assistant_http_requests_total{") and 'route="/v1/ask"' in line)
+            assert counted == asked, (counted, asked)
+            assert "assistant_chunks_loaded" in scraped
