@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # the HTTP service
     # chat clients resend the whole conversation with every turn, sources included: ~5-9 KB a turn
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="larger request bodies are refused with 413")
+    max_question_body_bytes: int = Field(64 * 1024, ge=1024, description="the cap for bodies of every route but the "
+                                         "chat route (a question, a Kakao payload: a few KB)")
     rate_limit_per_minute: int = Field(120, ge=0, description="requests per client address and minute (0: no limit)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser")
     admin_token: str | None = Field(None, description="bearer token for /v1/admin/* (those routes are off when unset)")

@@ -66,8 +66,8 @@ class BodyTooLarge(HTTPException):
     """Raised from ``receive`` when a streamed body passes the cap: FastAPI re-raises an HTTPException met while
     reading the body (anything else becomes a 400), and its handler turns it into the JSON 413."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=too_large_message(limit))
+    def __init__(self, limit: int, setting: str = "ASSISTANT_MAX_BODY_BYTES") -> None:
+        super().__init__(status_code=413, detail=too_large_message(limit, setting))
 
 
 class BodyTimedOut(HTTPException):
@@ -77,8 +77,8 @@ class BodyTimedOut(HTTPException):
         super().__init__(status_code=408, detail=timed_out_message(seconds), headers={"Connection": "close"})
 
 
-def too_large_message(limit: int) -> str:
-    return f"the request body is larger than the limit of {limit} bytes (ASSISTANT_MAX_BODY_BYTES)"
+def too_large_message(limit: int, setting: str = "ASSISTANT_MAX_BODY_BYTES") -> str:
+    return f"the request body is larger than the limit of {limit} bytes ({setting})"
 
 
 def timed_out_message(seconds: float) -> str:
@@ -100,9 +100,13 @@ class BodyLimits:
     ``timeout`` seconds (a client that opens requests and never finishes them would hold a worker each). The
     timeout covers the body only: a streamed response later waits on ``receive`` for the disconnect, untimed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 15.0) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 15.0,
+                 question_max_bytes: int | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes = max_bytes  # the chat route (whole conversations) and the web chat (its history)
+        # the other API bodies are a question or a Kakao payload, a few KB: a smaller cap bounds what FastAPI parses
+        # on the event loop (1 MiB of tiny JSON objects is 20-40 ms of json.loads; the chat route parses in a thread)
+        self.other_max_bytes = min(max_bytes, question_max_bytes or max_bytes)
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,9 +114,12 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        small = path.startswith((API_PREFIX, KAKAO_PREFIX)) and not path.startswith(OPENAI_PREFIXES)
+        max_bytes = self.other_max_bytes if small else self.max_bytes
+        setting = "ASSISTANT_MAX_QUESTION_BODY_BYTES" if small and max_bytes < self.max_bytes else "ASSISTANT_MAX_BODY_BYTES"
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await send_json(send, 413, error_body(path, 413, too_large_message(self.max_bytes), "request_too_large"),
+        if declared is not None and declared > max_bytes:
+            await send_json(send, 413, error_body(path, 413, too_large_message(max_bytes, setting), "request_too_large"),
                             {"Connection": "close"})
             return
         received = 0
@@ -130,8 +137,8 @@ class BodyLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 body_done = not message.get("more_body", False)
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes, setting)
             else:
                 body_done = True  # disconnected
             return message
@@ -314,7 +321,8 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
     store is opened here, once per app, and kept as ``app.state.state_store`` (the Kakao router's limits use it)."""
     store = open_store(settings.state_store)
     app.state.state_store = store
-    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds,
+                       question_max_bytes=settings.max_question_body_bytes)
     app.add_middleware(RateLimit, store=store, per_minute=settings.rate_limit_per_minute,
                        ui_per_minute=settings.ui_rate_limit_per_minute, trusted_proxies=settings.trusted_proxies,
                        ui_uploads=settings.ui_uploads)

@@ -101,7 +101,7 @@ def test_a_non_finite_number_in_a_chat_request_gets_the_openai_error(http):
 
 def test_a_body_nested_past_the_recursion_limit_is_refused_like_bad_json(http):
     # json.loads raises RecursionError, which FastAPI answered with a bare 400 the spec does not document
-    deep = b'{"question": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep = b'{"question": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"  # under the question routes' 64 KiB cap
     for path in ("/v1/ask", "/v1/search", "/kakao/skill"):
         assert [e["type"] for e in assert_validation_error(post_raw(http, path, deep))] == ["json_invalid"]
     response = post_raw(http, "/v1/chat/completions", deep)
@@ -300,3 +300,26 @@ def test_the_ask_route_cannot_reach_a_kakao_users_session(http):
     http.post("/v1/ask", json={"question": "고양시정연구원 학술행사는 어떤 사업이야?", "session_id": user})
     own = http.post("/v1/ask", json={"question": "그 사업 담당자 연락처는?", "session_id": user}).json()
     assert "노관령" in own["answer"]
+
+
+def test_question_routes_take_small_bodies_and_the_chat_route_whole_conversations(http):
+    # what FastAPI parses on the event loop is bounded by a small cap; the chat route parses its larger bodies
+    # in a worker thread
+    padding = "가" * 40_000  # 120 KB in UTF-8: over the question routes' 64 KiB, under the chat route's 1 MiB
+    for path, body in (("/v1/ask", {"question": "연구원 예산", "session_id": "s", "pad": padding}),
+                       ("/v1/search", {"query": "연구원 예산", "pad": padding}),
+                       ("/kakao/skill", {"userRequest": {"utterance": "연구원 예산", "user": {"id": "u"}},
+                                         "pad": padding})):
+        response = http.post(path, json=body)
+        assert response.status_code == 413, (path, response.text)
+        assert "65536" in (detail := strict_json(response)["detail"]) and "MAX_QUESTION_BODY_BYTES" in detail
+    chat = http.post("/v1/chat/completions", json={"messages": [{"role": "system", "content": padding},
+                                                                {"role": "user", "content": "연구원 예산"}]})
+    assert chat.status_code == 200, chat.text
+    assert strict_json(chat)["choices"][0]["message"]["content"]
+
+
+def test_a_chat_body_that_is_not_json_is_refused_as_before(http):
+    response = post_raw(http, "/v1/chat/completions", b'{"messages": [{"role": "user", "content": "a"}')
+    assert response.status_code == 400, response.text
+    assert strict_json(response)["error"]["code"] == "invalid_json"

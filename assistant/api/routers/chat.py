@@ -7,6 +7,7 @@ Any OpenAI client or chat front end (the ``openai`` SDK, Open WebUI, LibreChat) 
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import logging
@@ -52,6 +53,7 @@ class OpenAIErrorRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await parse_json_off_the_loop(request)
                 return await handler(request)
             except RequestValidationError as exc:
                 error = validation_error(exc.errors())
@@ -69,6 +71,43 @@ class OpenAIErrorRoute(APIRoute):
             return JSONResponse(status_code=error.status, content=error.body())
 
         return handle
+
+
+LARGE_BODY_BYTES = 64 * 1024
+
+
+def _large_body_slots(request: Request) -> asyncio.Semaphore:
+    """The app's one slot for parsing a large body: with forty parsed at once in threads, the event loop had to win
+    the GIL against forty holders; with one, it waits for one parse at most, and the requests waiting hold no
+    worker thread."""
+    slots = getattr(request.app.state, "large_body_slots", None)
+    if slots is None:
+        slots = request.app.state.large_body_slots = asyncio.Semaphore(1)
+    return slots
+
+
+async def parse_json_off_the_loop(request: Request) -> None:
+    """Parse a chat request's JSON body in a worker thread, before FastAPI would parse it on the event loop.
+
+    A chat body may be the 1 MiB cap of tiny objects (~35,000 one-letter messages), 20-40 ms of json.loads; forty
+    of them parsed on the event loop one after another held /healthz for over half a second. In a thread the loop
+    waits at most for the one parse holding the GIL (large bodies are parsed one at a time). Starlette's ``Request.json()`` returns ``_json`` when it is
+    set, so FastAPI validates this result rather than parsing again; a body that is not JSON fails here exactly as
+    FastAPI's own parse reports it."""
+    content_type = request.headers.get("content-type", "")
+    if request.method != "POST" or (content_type and "json" not in content_type):
+        return
+    body = await request.body()
+    if len(body) < LARGE_BODY_BYTES:
+        return  # FastAPI parses a body this small on the loop in about a millisecond at worst
+    try:
+        async with _large_body_slots(request):  # one at a time: each holds the GIL while json.loads runs
+            request._json = await run_in_threadpool(json.loads, body)
+    except json.JSONDecodeError as exc:  # the error FastAPI raises for it (fastapi/routing.py)
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                       "input": {}, "ctx": {"error": exc.msg}}], body=exc.doc) from exc
+    except (ValueError, RecursionError):
+        return  # not UTF-8, nested too deep: FastAPI's parse meets it too and answers it as before
 
 
 # the middleware's refusals (assistant/api/limits.py) come in the OpenAI error object on these paths too

@@ -5,8 +5,10 @@ from assistant.api.schemas import Health
 router = APIRouter(tags=["operations"])
 
 
+# async: it only reads what is in memory, so it runs on the event loop and never waits for a worker thread, which
+# answers (sync routes) and large chat bodies being parsed may all hold under a flood
 @router.get("/healthz", response_model=Health, summary="Is the index loaded")
-def healthz(request: Request) -> Health:
+async def healthz(request: Request) -> Health:
     assistant = request.app.state.assistant
     index = assistant.index
     embedder = getattr(index.retriever.embedder, "id", None) if index.retriever.dense is not None else None
