@@ -5,6 +5,7 @@ The CLI, the HTTP API and the evaluation all go through this class, so they answ
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 
@@ -114,6 +115,11 @@ class Assistant:
         Callers take ``index = assistant.index`` once per request, so one answer never mixes two indexes.
         """
         self.index = LoadedIndex.read(self.settings)
+        # the new index's objects, like the first one's, are left out of garbage collection (api/app.py); the old
+        # one's are thawed first, so what of it no request still holds is collected rather than frozen for good
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Ranked evidence: retrieval's top chunks reordered by the reader (a chunk is as good as its best unit
