@@ -18,17 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CORPUS, ROOT, free_port, running_server
+from state.redis_process import redis_server  # nginx and redis-server come from `make system-deps`
 
 NGINX = Path("/usr/sbin/nginx")
-REDIS = Path("/usr/bin/redis-server")
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "replica-admin-token"
 FIRST, FOLLOW_UP = "고양시정연구원 학술행사 담당자 알려줘", "그럼 팀장은?"
 WAIT = 180  # seconds: a safety limit for waits, not a speed requirement
-
-pytestmark = pytest.mark.skipif(not (NGINX.exists() and REDIS.exists()),
-                                reason="nginx and redis-server are not installed: `make system-deps`")
-
 
 def _render():
     spec = importlib.util.spec_from_file_location("render_nginx", ROOT / "deploy" / "render_nginx.py")
@@ -45,32 +41,6 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@contextmanager
-def running_redis(folder: Path):
-    import redis
-
-    port = free_port()
-    log = (folder / "redis.log").open("w")
-    process = subprocess.Popen([str(REDIS), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", str(folder)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port)
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (folder / "redis.log").read_text()
-            try:
-                if client.ping():
-                    break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not answer PING"
-                time.sleep(0.1)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        _stop(process)
-        log.close()
 
 
 @contextmanager
@@ -121,7 +91,7 @@ def cluster(corpus_index, tmp_path_factory):
     index = folder / "index"  # one index folder for both replicas; the rebuild test rewrites it
     shutil.copytree(corpus_index, index)
     with ExitStack() as stack:
-        store = stack.enter_context(running_redis(folder))
+        store, _ = stack.enter_context(redis_server())
         env = {
             "ASSISTANT_STATE_STORE": store,
             "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
