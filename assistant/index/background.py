@@ -81,8 +81,8 @@ class BackgroundIngest:
                 raise RuntimeError("no document could be indexed; the previous index is unchanged")
             self.status.chunks = report.chunk_count
             self.on_done()
+            self.status.state = "done"  # right after the swap: /healthz shows the new index and "done" together
             self._publish()
-            self.status.state = "done"
         except Exception as exc:  # noqa: BLE001 - the server keeps serving the old index and reports the failure
             log.exception("background ingest failed")
             self.status.state, self.status.error = "failed", f"{type(exc).__name__}: {exc}"

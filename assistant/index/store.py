@@ -46,39 +46,39 @@ class BuildLock:
     that share the folder (any of them may take ``POST /v1/admin/reindex``), ``assistant ingest`` from a shell, and
     ``assistant serve`` building a stale index at start.
 
-    An exclusive ``flock`` on ``<index_dir>/.build.lock``: the kernel releases it when the holder exits, even on a
-    crash or SIGKILL, so no stale lock outlives its build (a lock with a time-out in the state store could expire
-    under a long build, or stay behind a dead one).
+    An exclusive ``flock`` on the index folder itself (no lock file is left in it): the kernel releases it when the
+    holder exits, even on a crash or SIGKILL, so no stale lock outlives its build (a lock with a time-out in the
+    state store could expire under a long build, or stay behind a dead one).
     """
 
     def __init__(self, index_dir: Path) -> None:
-        self.path = Path(index_dir) / ".build.lock"
-        self._file = None
+        self.path = Path(index_dir)
+        self._fd: int | None = None
 
     def acquire(self, blocking: bool = True) -> bool:
         """Take the lock; False at once when another build holds it and ``blocking`` is False."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        file = open(self.path, "a+")  # noqa: SIM115 - held open for as long as the lock is held
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            fcntl.flock(file, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
-            file.close()
+            os.close(fd)
             return False
         except BaseException:
-            file.close()
+            os.close(fd)
             raise
-        self._file = file
+        self._fd = fd
         return True
 
     def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     @property
     def held(self) -> bool:
-        return self._file is not None
+        return self._fd is not None
 
 
 class IndexStore:

