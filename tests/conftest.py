@@ -50,6 +50,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process) -> None:
+    """Terminate a process a test started, killed if it does not end within 10 s; waited for either way."""
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextmanager
 def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ("--no-build",),
                    timeout: float = 120):
@@ -88,11 +101,7 @@ def running_server(index_dir: Path, env: dict[str, str] | None = None, args: tup
             time.sleep(0.3)
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
         process.log_path.unlink(missing_ok=True)
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, ROOT, free_port, running_server
-from state.redis_process import redis_server  # nginx and redis-server come from `make system-deps`
+from conftest import CORPUS, ROOT, free_port, running_server, stop_process
+from state.redis_process import redis_server
+from ui.chat_page import ask_in_page  # nginx and redis-server come from `make system-deps`
 
 NGINX = Path("/usr/sbin/nginx")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,16 +32,6 @@ def _render():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.render
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager
@@ -69,7 +60,7 @@ def running_nginx(folder: Path, replicas: list[str]):
             time.sleep(0.1)
         yield url
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @dataclass
@@ -145,14 +136,6 @@ def browser():
             browser.close()
 
 
-def _ask_in_page(page, question: str):
-    done = page.locator("#chatbot .answer-meta").count()
-    page.fill("#question textarea", question)
-    page.click("#send")
-    page.wait_for_function(f"document.querySelectorAll('#chatbot .answer-meta').length > {done}")
-    return page.locator("#chatbot [data-testid='bot']").last
-
-
 def test_the_web_chat_works_through_nginx_on_one_replica_per_browser(cluster, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ko-KR")
     try:
@@ -172,9 +155,9 @@ def test_the_web_chat_works_through_nginx_on_one_replica_per_browser(cluster, br
         page.wait_for_selector("#question textarea")
         page.wait_for_function("document.querySelector('#mode-line')?.innerText.includes('검색 방식')")
 
-        answer = _ask_in_page(page, "고양시정연구원 학술행사는 어떤 사업이야?")
+        answer = ask_in_page(page, "고양시정연구원 학술행사는 어떤 사업이야?")
         assert answer.inner_text().strip()
-        follow_up = _ask_in_page(page, "그 사업 담당자 연락처는?")  # the session lives in the replica's gr.State
+        follow_up = ask_in_page(page, "그 사업 담당자 연락처는?")  # the session lives in the replica's gr.State
         assert "노관령" in follow_up.inner_text() and "8073-8344" in follow_up.inner_text()
         page.screenshot(path=str(ROOT / "tests" / "artifacts" / "ui_through_nginx.png"), full_page=True)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, running_server
+from ui.chat_page import ask_in_page
 
 from assistant.answering.sessions import CLARIFY
 from assistant.facts.query import find_contacts, find_schedules
@@ -74,15 +75,6 @@ def open_ui(page, url: str) -> None:
     page.wait_for_function("document.querySelector('#mode-line')?.innerText.includes('검색 방식')")
 
 
-def ask(page, question: str):
-    """Send a question and return the locator of the finished answer (its closing meta line has arrived)."""
-    done = page.locator("#chatbot .answer-meta").count()
-    page.fill("#question textarea", question)
-    page.click("#send")
-    page.wait_for_function(f"document.querySelectorAll('#chatbot .answer-meta').length > {done}")
-    return page.locator("#chatbot [data-testid='bot']").last
-
-
 def open_quote(citation):
     """The quote of a ``details.citation`` locator, opened by a click unless it opened by itself."""
     quote = citation.locator(".quote")
@@ -121,7 +113,7 @@ def test_chat_answers_with_numbered_citations_that_open_to_their_quote(server_ur
     open_ui(page, server_url)
     assert "하이브리드" in page.inner_text("#mode-line")
 
-    answer = ask(page, item["question"])
+    answer = ask_in_page(page, item["question"])
     text = answer.locator(".answer-text").inner_text()
     assert all(squash(key) in squash(text) for key in item["must_contain"]), text
     summary = answer.locator("details.citation summary").first
@@ -147,7 +139,7 @@ def test_the_short_answer_comes_first_in_bold_and_its_evidence_is_marked_in_the_
     assert supporting, expected["evidence"]
     open_ui(page, server_url)
 
-    answer = ask(page, item["question"])
+    answer = ask_in_page(page, item["question"])
     bold = answer.locator(".answer-text strong")
     assert bold.count() == 1 and bold.is_visible()
     assert int(bold.evaluate("(e) => getComputedStyle(e).fontWeight")) >= 600
@@ -176,9 +168,9 @@ def test_the_short_answer_comes_first_in_bold_and_its_evidence_is_marked_in_the_
 
 def test_follow_ups_are_remembered_per_browser_session(server_url, browser, page):
     open_ui(page, server_url)
-    first = ask(page, qa_item("gy-002")["question"])
+    first = ask_in_page(page, qa_item("gy-002")["question"])
     topic = first.locator("details.citation summary").first.inner_text()
-    follow_up = ask(page, "그 사업 팀장은?")
+    follow_up = ask_in_page(page, "그 사업 팀장은?")
     assert CLARIFY not in follow_up.inner_text()
     assert follow_up.locator("details.citation summary").first.inner_text() == topic
 
@@ -186,13 +178,13 @@ def test_follow_ups_are_remembered_per_browser_session(server_url, browser, page
     try:
         other.set_default_timeout(TIMEOUT_MS)
         open_ui(other, server_url)
-        assert CLARIFY in ask(other, "그 사업 팀장은?").inner_text()
+        assert CLARIFY in ask_in_page(other, "그 사업 팀장은?").inner_text()
     finally:
         other.close()
 
     page.click("#new-chat")  # a new conversation forgets the topic too
     page.wait_for_function("document.querySelectorAll('#chatbot [data-testid=bot]').length === 0")
-    assert CLARIFY in ask(page, "그 사업 팀장은?").inner_text()
+    assert CLARIFY in ask_in_page(page, "그 사업 팀장은?").inner_text()
 
 
 def test_an_example_question_is_asked_with_one_click(server_url, page):
@@ -342,7 +334,7 @@ def test_document_markup_is_shown_as_text_never_run(hostile_server, page):
     marked: list[str] = []
     for question in HOSTILE_QUESTIONS:
         expected = httpx.post(f"{hostile_server}/v1/ask", json={"question": question}, timeout=60).json()
-        answer = ask(page, question)
+        answer = ask_in_page(page, question)
         # the answer in bold, as /v1/ask gives it: the document's markup in it is shown as text
         shown_answer = answer.locator(".answer-text strong").inner_text()
         assert squash(shown_answer) == squash(expected["answer"].replace("\t", " · ")), shown_answer
