@@ -136,7 +136,8 @@ def ask_command(
         return
     console.print(f"[bold]{escape(response.answer)}[/bold]")
     for citation in response.citations:
-        console.print(f"[{citation.n}] {escape(citation.title)} · {escape(citation.section)}", highlight=False)
+        where = " · ".join(part for part in (citation.title, citation.section, citation.location) if part)
+        console.print(f"[{citation.n}] {escape(where)}", highlight=False)
         for evidence in (e for e in response.evidence if e.n == citation.n):
             console.print(f"    ▶ {escape(evidence.text.replace(chr(9), ' · '))}", highlight=False)
         if quotes or not any(e.n == citation.n for e in response.evidence):

@@ -20,11 +20,15 @@ class Citation(BaseModel):
     chunk_id: str = ""
     start: int = Field(0, description="offset of the quote in the document's normalized text")
     end: int = Field(0, description="end offset of the quote: text == document[start:end]")
+    location: str = Field("", description="page(s) of a PDF or sheet and rows of a spreadsheet: 'p. 12', "
+                                          "'시트 '예산' 3–7행'; empty for formats without pages")
+    page: int | None = Field(None, description="first page of the quote (PDF, HWP), when known")
 
     @classmethod
     def of_chunk(cls, n: int, chunk: Chunk, score: float) -> Citation:
         return cls(n=n, doc=chunk.doc_id, title=chunk.doc_title, section=chunk.section, text=chunk.quote,
-                   score=round(float(score), 4), chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end)
+                   score=round(float(score), 4), chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
+                   location=chunk.location, page=chunk.pages[0] if chunk.pages else None)
 
 
 class Evidence(BaseModel):

@@ -143,6 +143,8 @@ def _source_renderer(citation: Citation, response: AnswerResponse, answer: str) 
     title = shorten(one_line(citation.title), 60)
     sections = _section_path(citation.section)
     leaf = shorten(sections[-1], 40) if sections and sections[-1] != one_line(citation.title) else ""
+    if citation.location:  # "p. 12": where to look in the file the user may open
+        title = f"{title} ({citation.location})"
     support = _support(citation, response, answer)
 
     @functools.cache

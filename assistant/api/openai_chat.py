@@ -190,7 +190,8 @@ def _shorten(text: str, limit: int) -> str:
 def _where(citation: Citation) -> str:
     """Title · section, the section less the document's own title heading."""
     section = citation.section.removeprefix(f"{citation.title} > ") if citation.title else citation.section
-    return " · ".join(part for part in (citation.title, "" if section == citation.title else section) if part)
+    parts = (citation.title, "" if section == citation.title else section, citation.location)
+    return " · ".join(part for part in parts if part)
 
 
 def footnote(citation: Citation, evidence: list[Evidence]) -> str:

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from assistant.ingest.document import Location
+
 
 class ChunkKind(StrEnum):
     PROSE = "prose"
@@ -31,6 +33,10 @@ class Chunk:
     line_end: int | None = None
     organization: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # where the quote is in the original file (PDF pages, spreadsheet sheet and rows); empty for flowing text
+    pages: list[int] = field(default_factory=list)
+    sheet: str = ""
+    rows: list[int] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:
@@ -48,6 +54,11 @@ class Chunk:
     @property
     def section(self) -> str:
         return " > ".join(self.section_path)
+
+    @property
+    def location(self) -> str:
+        """``p. 12``, ``pp. 3–4``, ``시트 '예산' 3–7행``; "" when the format has no pages or sheets."""
+        return Location(tuple(self.pages), self.sheet, tuple(self.rows)).label
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -184,6 +184,7 @@ def _make_chunk(
     for unit in units:
         if unit.kind is ChunkKind.TABLE and unit.header and (not headers or headers[-1][1] != list(unit.header)):
             headers.append([unit.start, list(unit.header)])
+    where = doc.location(start, end)
     return Chunk(
         chunk_id=make_chunk_id(doc.doc_id, start, end),
         doc_id=doc.doc_id,
@@ -199,6 +200,9 @@ def _make_chunk(
         line_end=bisect.bisect_right(line_starts, max(start, end - 1)),
         organization=doc.organization,
         extra={"table_headers": headers} if headers else {},
+        pages=list(where.pages),
+        sheet=where.sheet,
+        rows=list(where.rows),
     )
 
 

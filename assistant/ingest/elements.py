@@ -50,6 +50,21 @@ class TableElement:
 
     rows: list[list[str]] = field(default_factory=list)
     source_line: int | None = None
+    # spreadsheets: the sheet's own 1-based row number of each row, so a citation can say "3-7행"
+    row_numbers: list[int] | None = None
 
 
-Element = Line | Heading | ListItem | TableElement
+@dataclass(frozen=True)
+class Place:
+    """Where the following elements are in the original file: a PDF page or a spreadsheet sheet.
+
+    Readers of paged formats emit one before each page's elements; the structure parser
+    records the text offset, so any span of the document (a chunk, a quoted line) can
+    be traced back to its page or sheet.
+    """
+
+    page: int | None = None  # 1-based
+    sheet: str = ""
+
+
+Element = Line | Heading | ListItem | TableElement | Place

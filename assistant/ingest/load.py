@@ -38,7 +38,7 @@ def load_document(path: Path, info: DocumentInfo | None = None, max_bytes: int =
     except OSError as exc:
         raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from None
     fmt, reader = READERS[suffix]
-    text_, blocks = parse_structure(reader(data))
+    text_, blocks, places = parse_structure(reader(data))
     if not text_.strip():
         raise UnreadableDocument("no text in document")
     title = info.title if info else _first_heading(blocks) or path.stem
@@ -51,6 +51,7 @@ def load_document(path: Path, info: DocumentInfo | None = None, max_bytes: int =
         source_format=fmt,
         organization=info.organization if info else "",
         year=info.year if info else "",
+        places=places,
     )
 
 

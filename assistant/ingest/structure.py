@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from assistant.ingest.document import Block, BlockKind, TableRow
-from assistant.ingest.elements import Element, Heading, Line, ListItem, TableElement
+from assistant.ingest.document import Block, BlockKind, PlaceMark, TableRow
+from assistant.ingest.elements import Element, Heading, Line, ListItem, Place, TableElement
 from assistant.ingest.outline import (
     Marker,
     OutlineTracker,
@@ -96,12 +97,16 @@ class StructureParser:
         self.elements = _split_lines(elements)
         self.out = _Builder()
         self.blocks: list[Block] = []
+        self.places: list[PlaceMark] = []
         self.outline = OutlineTracker(find_toc(elements))
         self.after_contact = False  # the last non-blank block was a contact: a bare title next starts a program
         self.previous_blank = True
 
-    def parse(self) -> tuple[str, list[Block]]:
+    def parse(self) -> Structure:
         for index, element in enumerate(self.elements):
+            if isinstance(element, Place):  # no text: only where the text that follows comes from
+                self.places.append(PlaceMark(self.out.pos, element.page, element.sheet))
+                continue
             if isinstance(element, Heading):
                 title = split_marker(element.text)[1] or element.text
                 self._heading(element.text, self.outline.open_explicit(title, element.level), "#", element.source_line, title)
@@ -115,7 +120,7 @@ class StructureParser:
         text = self.out.text
         for block in self.blocks:
             block.text = text[block.start:block.end]
-        return text, self.blocks
+        return Structure(text, self.blocks, self.places)
 
     # -- lines ------------------------------------------------------------------------
 
@@ -207,7 +212,7 @@ class StructureParser:
     def _next_nonblank(self, index: int, count: int) -> list[Element]:
         found: list[Element] = []
         for element in self.elements[index + 1:]:
-            if isinstance(element, Line) and not element.text.strip():
+            if isinstance(element, Place) or (isinstance(element, Line) and not element.text.strip()):
                 continue
             found.append(element)
             if len(found) == count:
@@ -221,13 +226,14 @@ class StructureParser:
             self._table_block(BlockKind.TABLE, table.rows, table.source_line).marker = "toc"
             return
         rows = table.rows
+        numbers = list(table.row_numbers or [None] * len(rows))
         i = 0
         while i < len(rows):
             if _is_contact_row(rows[i]):
                 j = i + 1
                 while j < len(rows) and (_is_contact_row(rows[j]) or _is_fragment_row(rows[j])):
                     j += 1
-                self._table_block(BlockKind.CONTACT, rows[i:j], table.source_line)
+                self._table_block(BlockKind.CONTACT, rows[i:j], table.source_line, numbers[i:j])
                 self.after_contact = True
                 i = j
                 continue
@@ -238,7 +244,7 @@ class StructureParser:
             if len(segment) == 1 and self._code_heading(segment[0], table.source_line):
                 pass
             else:
-                self._data_table(segment, table.source_line)
+                self._data_table(segment, table.source_line, numbers[i:j])
             i = j
 
     def _code_heading(self, cells: list[str], source_line: int | None) -> bool:
@@ -249,19 +255,20 @@ class StructureParser:
             return True
         return False
 
-    def _data_table(self, rows: list[list[str]], source_line: int | None) -> None:
+    def _data_table(self, rows: list[list[str]], source_line: int | None, numbers: list[int | None]) -> None:
         previous = self._previous_table()
         if previous is not None and previous.header and (
             rows[0] == previous.header or (rows[0] and not rows[0][0] and len(rows[0]) == len(previous.header))
         ):
             # the same table continued on a new page, with or without its header printed again
-            for cells in rows:
+            for cells, number in zip(rows, numbers):
                 start, end = self.out.emit("\t".join(cells))
-                previous.rows.append(TableRow(cells, start, end, repeated_header=cells == previous.header))
+                previous.rows.append(TableRow(cells, start, end, repeated_header=cells == previous.header,
+                                              source_row=number))
             previous.end = previous.rows[-1].end
             self.after_contact = False
             return
-        block = self._table_block(BlockKind.TABLE, rows, source_line)
+        block = self._table_block(BlockKind.TABLE, rows, source_line, numbers)
         if _looks_like_header(rows):
             block.header = rows[0]
             for row in block.rows:
@@ -275,11 +282,12 @@ class StructureParser:
         between = self.out.text[self.blocks[-1].end:]
         return self.blocks[-1] if not between.strip() else None
 
-    def _table_block(self, kind: BlockKind, rows: list[list[str]], source_line: int | None) -> Block:
+    def _table_block(self, kind: BlockKind, rows: list[list[str]], source_line: int | None,
+                     numbers: list[int | None] | None = None) -> Block:
         table_rows = []
-        for cells in rows:
+        for cells, number in zip(rows, numbers or [None] * len(rows)):
             start, end = self.out.emit("\t".join(cells))
-            table_rows.append(TableRow(cells, start, end))
+            table_rows.append(TableRow(cells, start, end, source_row=number))
         block = Block(kind, table_rows[0].start, table_rows[-1].end, "", rows=table_rows,
                       path=self.outline.path, source_line=source_line)
         self.blocks.append(block)
@@ -329,6 +337,12 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
     )
 
 
-def parse_structure(elements: list[Element]) -> tuple[str, list[Block]]:
-    """The normalized text and its blocks."""
+class Structure(NamedTuple):
+    text: str
+    blocks: list[Block]
+    places: list[PlaceMark]  # page and sheet starts, for paged formats
+
+
+def parse_structure(elements: list[Element]) -> Structure:
+    """The normalized text, its blocks and where its pages or sheets start."""
     return StructureParser(elements).parse()

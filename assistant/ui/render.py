@@ -80,7 +80,7 @@ def citation_html(citation: Citation, evidence: Iterable[Evidence] = (), opened:
     """A numbered source the reader can open: title and section in the summary, the verbatim quote inside with
     the answer's evidence marked; ``opened``: shown open."""
     section = "" if citation.section == citation.title else without_title(citation.section, citation.title)
-    where = " · ".join(part for part in (citation.title, section) if part)
+    where = " · ".join(part for part in (citation.title, section, citation.location) if part)
     quote = highlighted(citation.text, evidence_spans(citation, evidence))
     return (f'<details class="citation"{" open" if opened else ""}><summary>[{citation.n}] {inert(where)}</summary>'
             f'<div class="quote">{quote}</div></details>')

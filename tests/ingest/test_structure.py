@@ -6,7 +6,7 @@ from assistant.ingest.structure import parse_structure
 
 
 def parse(source: str):
-    normalized, blocks = parse_structure(text.read(source.encode("utf-8")))
+    normalized, blocks, _ = parse_structure(text.read(source.encode("utf-8")))
     for block in blocks:
         assert normalized[block.start:block.end] == block.text
     return normalized, blocks

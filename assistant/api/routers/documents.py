@@ -28,6 +28,7 @@ def get_document(doc_id: str, request: Request) -> DocumentDetail:
     doc = index.documents.get(doc_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no document {doc_id!r}")
-    spans = [ChunkSpan(chunk_id=c.chunk_id, start=c.start, end=c.end, section=c.section, kind=c.kind.value)
+    spans = [ChunkSpan(chunk_id=c.chunk_id, start=c.start, end=c.end, section=c.section, kind=c.kind.value,
+                       location=c.location)
              for c in index.chunks if c.doc_id == doc_id]
     return DocumentDetail(**_summary(doc, len(spans)), text=doc["text"], chunk_spans=spans)

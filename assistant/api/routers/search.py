@@ -10,6 +10,7 @@ def search(body: SearchRequest, request: Request) -> SearchResponse:
     hits = request.app.state.assistant.search(body.query, k=body.top_k)
     return SearchResponse(results=[
         SearchResult(rank=h.rank, doc=h.chunk.doc_id, title=h.chunk.doc_title, section=h.chunk.section,
-                     text=h.chunk.quote, score=round(h.score, 4), chunk_id=h.chunk.chunk_id, kind=h.chunk.kind.value)
+                     text=h.chunk.quote, score=round(h.score, 4), chunk_id=h.chunk.chunk_id, kind=h.chunk.kind.value,
+                     location=h.chunk.location)
         for h in hits
     ])

@@ -39,6 +39,7 @@ class SearchResult(BaseModel):
     score: float
     chunk_id: str
     kind: str
+    location: str = Field("", description="PDF page(s) or spreadsheet sheet and rows: 'p. 12'")
 
 
 class SearchResponse(BaseModel):
@@ -64,6 +65,7 @@ class ChunkSpan(BaseModel):
     end: int
     section: str
     kind: str
+    location: str = Field("", description="PDF page(s) or spreadsheet sheet and rows: 'p. 12'")
 
 
 class DocumentDetail(DocumentSummary):
