@@ -274,11 +274,34 @@ def eval_command(
     gate: Annotated[Path | None, typer.Option(help="fail when a figure is below its floor in this TOML file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the JSON report instead of Markdown")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    compare: Annotated[tuple[Path, Path] | None, typer.Option(
+        "--compare", metavar="OLD.json NEW.json",
+        help="compare two earlier runs' report.json (figures and flipped questions) and run nothing")] = None,
+    baseline_run: Annotated[Path | None, typer.Option(
+        help="an earlier run's report.json: this run is compared with it in the report, and a failing gate "
+             "lists the questions that flipped")] = None,
 ) -> None:
     """Score the assistant (and baselines) on a Q&A set: retrieval, answers, citations, latency.
 
     The report shows the assistant's figures per split (tune / test) side by side, whichever questions ran.
     """
+    from assistant.evaluation.compare import ReportError, compare_reports, load_report
+    from assistant.evaluation.compare import to_markdown as comparison_markdown
+
+    if compare is not None:
+        try:
+            old, new = (load_report(path) for path in compare)
+            comparison = compare_reports(old, new, str(compare[0]), str(compare[1]))
+        except ReportError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from None
+        typer.echo(comparison_markdown(comparison))
+        return
+    try:
+        baseline = load_report(baseline_run) if baseline_run is not None else None
+    except ReportError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     import time as _time
 
     from assistant.evaluation import QASetError, check_qa, run_evaluation
@@ -317,17 +340,28 @@ def eval_command(
     with tqdm(total=len(items) * len(systems), unit="q", desc="eval", disable=quiet, leave=False) as bar:
         run = run_evaluation(items, systems, documents, str(qa_file), url or "in-process", bar.update, split=split)
     out = out or Path("eval/reports") / _time.strftime("%Y%m%d-%H%M%S")
-    page = write_reports(run, out)
+    comparison = None
+    if baseline is not None:
+        try:
+            comparison = compare_reports(baseline, to_json(run), str(baseline_run), "this run")
+        except ReportError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from None
+    page = write_reports(run, out, comparison)
     if as_json:
         typer.echo(json.dumps(to_json(run), ensure_ascii=False, indent=2))
     else:
         typer.echo(to_markdown(run))
+        if comparison is not None:
+            typer.echo(comparison_markdown(comparison))
         typer.echo(f"HTML report: {page}")
     if gate is not None:
         below = check_gate(run, gate)
         for message in below:
             err.print(f"[red]gate: {escape(message)}[/red]")
         if below:
+            if comparison is not None:  # what changed since the baseline run: the questions that flipped
+                err.print(escape(comparison_markdown(comparison)), highlight=False)
             raise typer.Exit(1)
         console.print(f"[green]gate: every figure at or above its floor in {gate}[/green]")
 

@@ -9,6 +9,8 @@ import html
 import json
 from pathlib import Path
 
+from assistant.evaluation.compare import Comparison, outcome_of
+from assistant.evaluation.compare import to_html as comparison_html
 from assistant.evaluation.metrics import HIT_KS
 from assistant.evaluation.runner import EvalRun, SystemRun, failures, split_order
 
@@ -124,18 +126,26 @@ def to_json(run: EvalRun) -> dict:
             }
             for f in failures(run.systems[0])
         ],
+        # every question of the first system, for `assistant eval --compare OLD.json NEW.json`
+        "results": [
+            {"id": s.item.id, "type": s.item.type, "split": s.item.split, "question": s.item.question,
+             "expected": s.item.must_contain, "answer": s.observation.answer, "abstained": s.observation.abstained,
+             "error": s.observation.error, "outcome": outcome_of(s).value}
+            for s in run.systems[0].scored
+        ],
     }
 
 
-def write_reports(run: EvalRun, out_dir: Path) -> Path:
-    """``index.html`` with its plots, ``report.md`` and ``report.json`` in ``out_dir``."""
+def write_reports(run: EvalRun, out_dir: Path, comparison: Comparison | None = None) -> Path:
+    """``index.html`` with its plots, ``report.md`` and ``report.json`` in ``out_dir``; ``comparison``: a section
+    comparing this run with an earlier one (``--baseline-run``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(to_markdown(run), encoding="utf-8")
     (out_dir / "report.json").write_text(json.dumps(to_json(run), ensure_ascii=False, indent=2), encoding="utf-8")
     _plot_accuracy_by_type(run, out_dir / "accuracy_by_type.png")
     _plot_latency(run, out_dir / "latency.png")
     page = out_dir / "index.html"
-    page.write_text(_html(run), encoding="utf-8")
+    page.write_text(_html(run, comparison), encoding="utf-8")
     return page
 
 
@@ -190,7 +200,7 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html(run: EvalRun) -> str:
+def _html(run: EvalRun, comparison: Comparison | None = None) -> str:
     e = html.escape
     overall = _html_table(["system", *HEADLINE],
                           [[e(s.name), *(e(_fig(s.summary, m)) for m in HEADLINE)] for s in run.systems])
@@ -228,6 +238,7 @@ img {{ max-width: 100%; }}
 <p>{e(run.qa_path)}: {len(run.items)} questions ({e(_selection(run))}), target {e(run.target)}, {e(run.started_at)},
 {run.seconds:.1f} s</p>
 <h2>Overall</h2>{overall}
+{comparison_html(comparison) if comparison is not None else ""}
 <h2>Per question type</h2>{per_type}
 <h2>{e(first.name)} per split</h2>{per_split}
 <h2>{e(first.name)} per question type and split</h2>{per_split_type}
