@@ -18,6 +18,7 @@ from assistant import __version__
 from assistant.api.errors import BODY_LIMITS, LIMIT_RESPONSES, encodable_errors, encodable_text
 from assistant.api.kakao_format import UNREADABLE_TEXT
 from assistant.api.limits import error_body, install_limits
+from assistant.api.mcp import mount_mcp
 from assistant.api.metrics import METHODS, is_api_path
 from assistant.api.routers import admin, ask, chat, documents, facts, health, kakao, search
 from assistant.api.schemas.kakao import KakaoSkillResponse
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.state.index_watch = start_index_watch(app.state.assistant, settings)  # picks up others' rebuilds
         if build_in_background:
             app.state.builder.start()
-        yield
+        async with mcp_server.session_manager.run():  # the MCP endpoint's task group lives as long as the app
+            yield
 
     app = FastAPI(title="Plan-document assistant", version=__version__, lifespan=lifespan,
                   description="Cited answers over Korean public-sector plan documents.")
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     for module in (ask, search, facts, documents, chat, kakao, admin):
         app.include_router(module.router, responses=LIMIT_RESPONSES)
     app.include_router(health.router, responses=BODY_LIMITS)
+    mcp_server = mount_mcp(app, settings.host, behind_proxy=bool(settings.trusted_proxies))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

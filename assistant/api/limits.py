@@ -44,6 +44,7 @@ from assistant.state.memory import MemoryStore
 log = logging.getLogger("assistant.api.limits")
 
 API_PREFIX = "/v1/"
+MCP_PATH = "/mcp"  # the MCP endpoint: JSON-RPC bodies of a few KB, limited like the API
 KAKAO_PREFIX = "/kakao/"  # limited per Kakao user and bot in routers/kakao.py: every user comes from the platform
 UI_API_PREFIX = "/gradio_api/"
 UI_UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
@@ -52,6 +53,10 @@ OPENAI_PREFIXES = ("/v1/chat/", "/v1/models")  # answered in OpenAI's error obje
 
 def is_openai_path(path: str) -> bool:
     return path.startswith(OPENAI_PREFIXES)
+
+
+def is_mcp_path(path: str) -> bool:
+    return path == MCP_PATH or path.startswith(MCP_PATH + "/")
 
 
 def error_body(path: str, status: int, message: str, code: str) -> dict:
@@ -114,7 +119,7 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        small = path.startswith((API_PREFIX, KAKAO_PREFIX)) and not path.startswith(OPENAI_PREFIXES)
+        small = (path.startswith((API_PREFIX, KAKAO_PREFIX)) or is_mcp_path(path)) and not is_openai_path(path)
         max_bytes = self.other_max_bytes if small else self.max_bytes
         setting = "ASSISTANT_MAX_QUESTION_BODY_BYTES" if small and max_bytes < self.max_bytes else "ASSISTANT_MAX_BODY_BYTES"
         declared = _content_length(scope)
@@ -287,7 +292,7 @@ class RateLimit:
             await send_json(send, 404, {"detail": "uploads are off: no part of the web UI takes files "
                                                   "(ASSISTANT_UI_UPLOADS)"})
             return
-        if path.startswith(API_PREFIX) and self.per_minute > 0:
+        if (path.startswith(API_PREFIX) or is_mcp_path(path)) and self.per_minute > 0:
             bucket, per_minute = f"api:{client}", self.per_minute
         elif path.startswith(UI_API_PREFIX) and self.ui_per_minute > 0:
             bucket, per_minute = f"ui:{client}", self.ui_per_minute

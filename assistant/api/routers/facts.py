@@ -39,7 +39,11 @@ def _citation(index: LoadedIndex, record) -> FactCitation:
 
 @router.get("/contacts", response_model=ContactsResponse, summary="Contacts (program, role, name, phone) with sources")
 def contacts(request: Request, q: QueryText = None, limit: Limit = 100) -> ContactsResponse:
-    index = request.app.state.assistant.index  # one snapshot, even if a re-index lands meanwhile
+    return contacts_response(request.app.state.assistant.index, q, limit)  # one snapshot, even during a re-index
+
+
+def contacts_response(index: LoadedIndex, q: str | None = None, limit: int = 100) -> ContactsResponse:
+    """The body of /v1/contacts (also the MCP tool ``contacts``)."""
     found = find_contacts(index.contact_records, q)
     return ContactsResponse(count=len(found), records=[
         ContactOut(organization=r.organization, department=r.department, program=r.program, role=r.role, name=r.name,
@@ -81,7 +85,11 @@ class ScheduleFilter:
 
 @router.get("/schedules", response_model=SchedulesResponse, summary="Dated items overlapping a date range, by date")
 def schedules(request: Request, where: Annotated[ScheduleFilter, Depends()], limit: Limit = 100) -> SchedulesResponse:
-    index = request.app.state.assistant.index
+    return schedules_response(request.app.state.assistant.index, where, limit)
+
+
+def schedules_response(index: LoadedIndex, where: ScheduleFilter, limit: int = 100) -> SchedulesResponse:
+    """The body of /v1/schedules (also the MCP tool ``schedules``)."""
     found = where.apply(index)
     return SchedulesResponse(count=len(found), records=[
         ScheduleOut(what=r.what, when=r.when, start_date=r.start_date, end_date=r.end_date, precision=r.precision,
