@@ -26,7 +26,8 @@ install-dev: $(VENV)/.installed-dev
 
 # Debian packages the tests use: a Hangul font to write real PDFs with (and for the browser to draw Hangul),
 # Chromium for the web UI tests (Playwright drives it; its own browser download needs the internet), and the
-# nginx and Redis servers the serving tests start on free ports (replicas behind a load balancer, shared state).
+# nginx and Redis servers the serving tests start on free ports (replicas behind a load balancer, shared state),
+# and Tesseract with its Korean model for scanned PDF pages (ASSISTANT_OCR; the OCR tests read a rendered page).
 system-deps:
 	@if ! fc-list 2>/dev/null | grep -qi nanum; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fontconfig >/dev/null; \
@@ -35,6 +36,10 @@ system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "install the Debian package chromium (needs root)"; exit 1; fi; \
+	fi
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx kor; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-kor >/dev/null; \
+		else echo "install the Debian packages tesseract-ocr and tesseract-ocr-kor (needs root)"; exit 1; fi; \
 	fi
 	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server >/dev/null; \
