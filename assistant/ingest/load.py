@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant.ingest.document import BlockKind, Document
 from assistant.ingest.elements import Element, UnreadableDocument
 from assistant.ingest.manifest import DocumentInfo
-from assistant.ingest.readers import docx, html, hwp, hwpx, pdf, text
+from assistant.ingest.readers import docx, html, hwp, hwpx, pdf, text, xlsx
 from assistant.ingest.structure import parse_structure
 
 READERS: dict[str, tuple[str, Callable[[bytes], list[Element]]]] = {
@@ -22,6 +22,7 @@ READERS: dict[str, tuple[str, Callable[[bytes], list[Element]]]] = {
     ".docx": ("docx", docx.read),
     ".hwpx": ("hwpx", hwpx.read),
     ".hwp": ("hwp", hwp.read),
+    ".xlsx": ("xlsx", xlsx.read),
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 

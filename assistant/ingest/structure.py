@@ -279,6 +279,8 @@ class StructureParser:
         """The table just above, if nothing but blank lines separates it from here."""
         if not self.blocks or self.blocks[-1].kind is not BlockKind.TABLE:
             return None
+        if self.places and self.places[-1].sheet and self.places[-1].start >= self.blocks[-1].end:
+            return None  # a new sheet's table is its own, even under the same header (a PDF page's is not)
         between = self.out.text[self.blocks[-1].end:]
         return self.blocks[-1] if not between.strip() else None
 
