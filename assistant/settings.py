@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(380, ge=50, le=2000, description="Kiwi tokens per prose chunk at most")
     chunk_min_tokens: int = Field(60, ge=0, description="smaller sections are packed with their neighbours")
     max_file_mb: float = Field(50.0, gt=0, description="larger source files are skipped at ingest")
+    ocr: bool = Field(False, description="read scanned PDF pages with Tesseract's Korean model (Debian packages "
+                                         "tesseract-ocr, tesseract-ocr-kor; ~2-5 s a page); off: such pages are "
+                                         "reported as image only")
     today: datetime.date | None = Field(None, description="'today' for 다음 달, 올해 ... (default: the real date)")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible server for LLM answers (off when unset)")
     llm_model: str | None = Field(None, description="model name on that server")
@@ -44,7 +47,10 @@ class Settings(BaseSettings):
                                          "chat route (a question, a Kakao payload: a few KB)")
     rate_limit_per_minute: int = Field(120, ge=0, description="requests per client address and minute (0: no limit)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser")
-    admin_token: str | None = Field(None, description="bearer token for /v1/admin/* (those routes are off when unset)")
+    admin_token: str | None = Field(None, description="bearer token for /v1/admin/*, POST and DELETE /v1/documents "
+                                    "and the web UI's 관리 tab (all of them are off when unset)")
+    # POST /v1/documents (admin): the file is refused with 413 as soon as the body passes this, while it streams
+    max_upload_mb: float = Field(20.0, gt=0, le=1024, description="largest document an upload may carry, in MiB")
     kakao_timeout: float = Field(4.5, gt=0, le=5, description="seconds a Kakao skill answer may take")
     # every Kakao user arrives from the platform's few addresses: the skill is limited per user and per bot instead
     kakao_user_per_minute: int = Field(20, ge=0, description="Kakao utterances per user (userRequest.user.id) and "
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def reference_date(self) -> datetime.date:
         return self.today or datetime.date.today()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
 
     @property
     def embedding_cache(self) -> Path:

@@ -49,6 +49,8 @@ KAKAO_PREFIX = "/kakao/"  # limited per Kakao user and bot in routers/kakao.py: 
 UI_API_PREFIX = "/gradio_api/"
 UI_UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
 OPENAI_PREFIXES = ("/v1/chat/", "/v1/models")  # answered in OpenAI's error object, which its clients parse
+UPLOAD_PATH = "/v1/documents"  # POST: a document upload, capped by ASSISTANT_MAX_UPLOAD_MB (plus its form fields)
+UPLOAD_FORM_OVERHEAD = 64 * 1024
 
 
 def is_openai_path(path: str) -> bool:
@@ -106,12 +108,13 @@ class BodyLimits:
     timeout covers the body only: a streamed response later waits on ``receive`` for the disconnect, untimed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 15.0,
-                 question_max_bytes: int | None = None) -> None:
+                 question_max_bytes: int | None = None, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes  # the chat route (whole conversations) and the web chat (its history)
         # the other API bodies are a question or a Kakao payload, a few KB: a smaller cap bounds what FastAPI parses
         # on the event loop (1 MiB of tiny JSON objects is 20-40 ms of json.loads; the chat route parses in a thread)
         self.other_max_bytes = min(max_bytes, question_max_bytes or max_bytes)
+        self.upload_max_bytes = upload_max_bytes  # the one route that takes files (admin token checked in the route)
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,6 +125,8 @@ class BodyLimits:
         small = (path.startswith((API_PREFIX, KAKAO_PREFIX)) or is_mcp_path(path)) and not is_openai_path(path)
         max_bytes = self.other_max_bytes if small else self.max_bytes
         setting = "ASSISTANT_MAX_QUESTION_BODY_BYTES" if small and max_bytes < self.max_bytes else "ASSISTANT_MAX_BODY_BYTES"
+        if self.upload_max_bytes is not None and path == UPLOAD_PATH and scope["method"] == "POST":
+            max_bytes, setting = self.upload_max_bytes, "ASSISTANT_MAX_UPLOAD_MB"
         declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
             await send_json(send, 413, error_body(path, 413, too_large_message(max_bytes, setting), "request_too_large"),
@@ -327,7 +332,8 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
     store = open_store(settings.state_store)
     app.state.state_store = store
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds,
-                       question_max_bytes=settings.max_question_body_bytes)
+                       question_max_bytes=settings.max_question_body_bytes,
+                       upload_max_bytes=settings.max_upload_bytes + UPLOAD_FORM_OVERHEAD)
     app.add_middleware(RateLimit, store=store, per_minute=settings.rate_limit_per_minute,
                        ui_per_minute=settings.ui_rate_limit_per_minute, trusted_proxies=settings.trusted_proxies,
                        ui_uploads=settings.ui_uploads)

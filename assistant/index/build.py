@@ -7,7 +7,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,7 @@ def settings_key(settings: Settings, lexical_only: bool = False) -> dict[str, An
         "code": code_fingerprint(),
         "chunk_max_tokens": settings.chunk_max_tokens,
         "chunk_min_tokens": settings.chunk_min_tokens,
+        "ocr": settings.ocr,  # scanned pages read, or refused
         "embedder": None if lexical_only else embedder_id(settings.embedder),
     }
 
@@ -236,12 +237,15 @@ def _previous_build(store: IndexStore, settings: Settings) -> dict[str, _Built]:
         return {}  # an unreadable previous index is simply not reused
 
 
-def _source_key(path: Path) -> str:
-    """The file's bytes and its manifest entry's folder manifest: what a document's chunks depend on."""
+def _source_key(path: Path, manifests: dict[Path, dict[str, DocumentInfo]]) -> str:
+    """The file's bytes and its own manifest entry: what a document's chunks depend on.
+
+    Only the file's entry counts, not the whole manifest: an upload adds an entry, and every
+    other document must still be reused from the previous build rather than parsed again.
+    """
     digest = hashlib.sha256(path.read_bytes())
-    manifest = path.parent / MANIFEST_NAME
-    if manifest.exists():
-        digest.update(manifest.read_bytes())
+    info = _manifest_for(path.parent, manifests).get(path.name)
+    digest.update(repr(sorted(asdict(info).items())).encode("utf-8") if info else b"")
     return digest.hexdigest()[:24]
 
 
@@ -257,7 +261,7 @@ def _load_and_chunk(
     seen_ids: Counter[str] = Counter()
     for path in files:
         try:
-            key = _source_key(path)
+            key = _source_key(path, manifests)
             entry = previous.get(key)
             if entry is None:
                 entry = _parse(path, key, settings, manifests)
@@ -287,7 +291,7 @@ def _load_and_chunk(
 
 def _parse(path: Path, key: str, settings: Settings, manifests: dict, doc_id: str | None = None) -> _Built:
     info = _manifest_for(path.parent, manifests).get(path.name)
-    doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20))
+    doc = load_document(path, info, max_bytes=int(settings.max_file_mb * 2**20), ocr=settings.ocr)
     if doc_id is not None:
         doc.doc_id = doc_id
     chunks = chunk_document(doc, settings.chunk_max_tokens, settings.chunk_min_tokens)

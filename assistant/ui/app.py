@@ -1,13 +1,20 @@
-"""The Gradio Blocks: 채팅, 연락처, 일정, 문서.
+"""The Gradio Blocks: 채팅, 연락처, 일정, 문서, 관리.
 
 Callbacks read the assistant through ``get_assistant`` on every call: the server swaps it (or its
 index) when a rebuild finishes, and the UI must answer from the current one.
+
+The 관리 tab adds and deletes documents behind ASSISTANT_ADMIN_TOKEN. Every one of its callbacks checks the token
+typed into its password box against the setting (``secrets.compare_digest``) before it shows or does anything.
+The file goes from the browser straight to ``POST /v1/documents`` with the token as its bearer header, so the
+server checks the token before it reads a byte of the file, and Gradio's own upload route stays closed
+(ASSISTANT_UI_UPLOADS): an anonymous visitor can store nothing on the server.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,8 +23,11 @@ from typing import TypeVar
 
 import gradio as gr
 
+from assistant.api.routers.documents import ChangeError, delete_document
 from assistant.facts.query import find_contacts
 from assistant.index.background import BackgroundIngest
+from assistant.ingest import load as loaders
+from assistant.ingest.manifest import ManifestError, read_manifest
 from assistant.service import Assistant, QuestionError, check_question
 from assistant.ui import render, views
 
@@ -33,6 +43,7 @@ EXAMPLE_QUESTIONS = (
 )
 FOLLOW_UP_EXAMPLE = "그 사업 팀장은?"
 MODE_REFRESH_SECONDS = 15
+ADMIN_REFRESH_SECONDS = 2  # the admin tab follows a build it started
 STREAM_PIECES = 24  # the answer appears in about this many steps
 STREAM_PAUSE = 0.012  # seconds between steps: long enough for the browser to paint each one
 SEARCHING = '<div class="answer-text searching">문서에서 찾는 중…</div>'
@@ -59,6 +70,43 @@ details .quote mark { background: #ffe88a; color: #1f2328; border-radius: 2px; p
 .suggestions { margin-top: 8px; font-size: 0.9em; }
 .example-row button { white-space: normal !important; justify-content: flex-start !important; text-align: left; }
 .doc-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+#admin-file-input { padding: 10px 0; font-size: 0.95em; }
+#admin-build p, #document-build p { margin: 0; }
+"""
+
+# The admin tab's upload, run in the browser: the file goes to POST /v1/documents with the token as bearer; the
+# server's JSON answer becomes a plain-text line (a Textbox value: nothing in it is ever markup).
+UPLOAD_JS = """
+async (token, title, organization, year, docId) => {
+  const input = document.querySelector('#admin-file-input');
+  const file = input && input.files && input.files[0];
+  if (!file) return '올릴 파일을 고르세요.';
+  const form = new FormData();
+  form.append('file', file, file.name);
+  for (const [key, value] of [['title', title], ['organization', organization], ['year', year], ['doc_id', docId]]) {
+    if (value && value.trim()) form.append(key, value.trim());
+  }
+  const root = ((window.gradio_config && window.gradio_config.root) || window.location.origin).replace(/\\/$/, '');
+  let response;
+  try {
+    response = await fetch(root + '/v1/documents', {method: 'POST', body: form,
+                                                     headers: {Authorization: 'Bearer ' + (token || '')}});
+  } catch (error) {
+    return '올리지 못했습니다: 서버에 닿지 않습니다 (' + error + ')';
+  }
+  let body = {};
+  try { body = await response.json(); } catch (error) { body = {}; }
+  if (response.status === 202) {
+    input.value = '';
+    return `올렸습니다: ${body.title} (ID ${body.doc_id}, 파일 ${body.file}, ${body.source_format}, 청크 ${body.chunks}개). `
+      + '색인이 끝나면 답에 쓰입니다.';
+  }
+  const detail = typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail ?? response.statusText);
+  return `올리지 못했습니다 (${response.status}): ${detail}`;
+}
+"""
+CONFIRM_DELETE_JS = """
+(token, docId) => [token, docId && window.confirm('이 문서를 지울까요? ' + docId) ? docId : '']
 """
 
 
@@ -78,12 +126,16 @@ def build_ui(get_assistant: Callable[[], Assistant],
             with gr.Tab("일정", id="schedules"):
                 load_schedules = _schedules_tab(get_assistant)
             with gr.Tab("문서", id="documents"):
-                load_documents = _documents_tab(get_assistant)
+                load_documents = _documents_tab(get_assistant, get_builder)
+            with gr.Tab("관리", id="admin"):
+                _admin_tab(get_assistant, get_builder, mode, mode_line)
         blocks.load(mode, outputs=mode_line, show_progress="hidden", api_visibility="private")
         # a background build switches lexical to hybrid retrieval; the line follows without a reload
-        gr.Timer(MODE_REFRESH_SECONDS).tick(mode, outputs=mode_line, show_progress="hidden", api_visibility="private")
-        for loader in (load_contacts, load_schedules, load_documents):
+        mode_timer = gr.Timer(MODE_REFRESH_SECONDS)
+        mode_timer.tick(mode, outputs=mode_line, show_progress="hidden", api_visibility="private")
+        for loader in (load_contacts, load_schedules):
             loader(blocks)
+        load_documents(blocks, mode_timer)
     return blocks
 
 
@@ -226,17 +278,23 @@ def _schedules_tab(get_assistant: Callable[[], Assistant]):
     return lambda blocks: blocks.load(run, inputs, outputs, api_visibility="private")
 
 
-def _documents_tab(get_assistant: Callable[[], Assistant]):
+def _documents_tab(get_assistant: Callable[[], Assistant], get_builder: Callable[[], BackgroundIngest | None]):
     gr.Markdown("색인된 문서입니다. 문서를 고르거나 표의 행을 누르면 섹션별 본문을 펼쳐 볼 수 있습니다.")
+    build_line = gr.Markdown(elem_id="document-build")
     table = gr.Dataframe(headers=views.DOCUMENT_HEADERS, datatype="str", interactive=False, wrap=True,
                          elem_id="document-table", column_widths=["44%", "20%", "8%", "8%", "20%"])
     choice = gr.Dropdown(label="문서", choices=[], elem_id="document-choice", interactive=True)
     sections = gr.HTML(elem_id="document-sections", js_on_load=None)
+    shown = gr.State("")  # built_at of the index the table lists: it is listed again only when another is served
 
-    def listing() -> tuple:
+    def listing(seen: str) -> tuple:
         index = get_assistant().index  # one snapshot, even if a re-index lands meanwhile
+        build = _build_line(index, get_builder())
+        if seen and seen == index.built_at:  # the same index: the table and the picked document stay as they are
+            return build, gr.skip(), gr.skip(), seen
         choices = [(d.get("title") or doc_id, doc_id) for doc_id, d in index.documents.items()]
-        return views.document_table(index.documents, index.retriever.chunks), gr.update(choices=choices, value=None)
+        return (build, views.document_table(index.documents, index.retriever.chunks),
+                gr.update(choices=choices, value=None), index.built_at)
 
     def show(doc_id: str | None) -> str:
         index = get_assistant().index
@@ -253,7 +311,111 @@ def _documents_tab(get_assistant: Callable[[], Assistant]):
 
     choice.change(show, choice, sections, api_visibility="private")
     table.select(pick, None, choice, api_visibility="private")
-    return lambda blocks: blocks.load(listing, None, [table, choice], api_visibility="private")
+
+    def load(blocks: gr.Blocks, timer: gr.Timer) -> None:
+        outputs = [build_line, table, choice, shown]
+        blocks.load(listing, shown, outputs, api_visibility="private")
+        # a document added or removed in the 관리 tab (or by another admin) shows up here when its build is done
+        timer.tick(listing, shown, outputs, show_progress="hidden", api_visibility="private")
+
+    return load
+
+
+def _build_line(index, builder: BackgroundIngest | None) -> str:
+    status = builder.status.as_dict() if builder is not None else {"state": "idle"}
+    return render.build_markdown(status, index.built_at)
+
+
+def admin_token_matches(builder: BackgroundIngest | None, token: str | None) -> bool:
+    """The token typed in the 관리 tab is ASSISTANT_ADMIN_TOKEN (compared in constant time); never when no token is
+    set, or the server has no builder to change documents with."""
+    expected = builder.settings.admin_token if builder is not None else None
+    return bool(expected) and bool(token) and secrets.compare_digest(token.encode(), expected.encode())
+
+
+def _admin_tab(get_assistant: Callable[[], Assistant], get_builder: Callable[[], BackgroundIngest | None],
+               mode: Callable[[], str], mode_line: gr.Markdown) -> None:
+    gr.Markdown("문서를 올리고 지우는 관리 화면입니다. 서버의 관리자 토큰(ASSISTANT_ADMIN_TOKEN)을 넣으세요. "
+                "바뀐 문서는 뒤에서 색인을 새로 만든 뒤 답에 쓰이며, 그동안에도 이전 색인으로 답합니다.")
+    with gr.Row(equal_height=True):
+        token = gr.Textbox(label="관리자 토큰", type="password", elem_id="admin-token", scale=6,
+                           placeholder="ASSISTANT_ADMIN_TOKEN")
+        login = gr.Button("확인", variant="primary", elem_id="admin-login", scale=1, min_width=90)
+    notice = gr.Markdown(elem_id="admin-notice")
+    with gr.Column(visible=False, elem_id="admin-panel") as panel:
+        build_line = gr.Markdown(elem_id="admin-build")
+        gr.Markdown("#### 문서 올리기")
+        accept = ",".join(sorted(loaders.SUPPORTED_SUFFIXES))  # what this server reads, asked at start
+        gr.HTML(f'<input type="file" id="admin-file-input" accept="{render.inert(accept)}">', elem_id="admin-file",
+                js_on_load=None)
+        with gr.Row():
+            title = gr.Textbox(label="제목 (비우면 문서의 첫 제목)", elem_id="admin-title", scale=4)
+            organization = gr.Textbox(label="기관", elem_id="admin-organization", scale=3)
+            year = gr.Textbox(label="연도 (예: 2024, 2021-2024)", elem_id="admin-year", scale=2)
+            doc_id = gr.Textbox(label="문서 ID (비우면 파일 이름으로)", elem_id="admin-doc-id", scale=3)
+        upload = gr.Button("올리기", variant="primary", elem_id="admin-upload")
+        upload_result = gr.Textbox(label="올린 결과", interactive=False, elem_id="admin-upload-result", lines=2)
+        gr.Markdown("#### 문서 목록")
+        table = gr.Dataframe(headers=views.ADMIN_DOCUMENT_HEADERS, datatype="str", interactive=False, wrap=True,
+                             elem_id="admin-documents", column_widths=["30%", "14%", "8%", "7%", "14%", "17%", "10%"])
+        with gr.Row(equal_height=True):
+            choice = gr.Dropdown(label="지울 문서", choices=[], elem_id="admin-delete-choice", interactive=True,
+                                 scale=6)
+            delete = gr.Button("지우기", variant="stop", elem_id="admin-delete", scale=1, min_width=90)
+        delete_result = gr.Markdown(elem_id="admin-delete-result")
+    timer = gr.Timer(ADMIN_REFRESH_SECONDS, active=False)
+    shown = gr.State("")  # the index and manifest the table lists; listed again only when either changes
+
+    def refresh(secret: str, seen: str) -> tuple:
+        """(build line, table, delete choices, what the table shows, mode line), for an admin only."""
+        builder = get_builder()
+        if not admin_token_matches(builder, secret):
+            return "", [], gr.update(choices=[], value=None), "", gr.skip()
+        index = get_assistant().index
+        try:
+            manifest = read_manifest(builder.settings.corpus_dir)
+        except ManifestError as exc:
+            return render.notice_markdown(str(exc), ok=False), gr.skip(), gr.skip(), seen, gr.skip()
+        key = f"{index.built_at}|{sorted((i.id, i.file) for i in manifest.values())}"
+        build = _build_line(index, builder)
+        if key == seen:
+            return build, gr.skip(), gr.skip(), seen, gr.skip()
+        rows = views.admin_document_table(index.documents, index.retriever.chunks, manifest)
+        # the mode line above the tabs counts documents too: it follows at once rather than at its next refresh
+        return build, rows, gr.update(choices=views.deletable_choices(rows), value=None), key, mode()
+
+    def enter(secret: str) -> tuple:
+        builder = get_builder()
+        if builder is None or not builder.settings.admin_token:
+            message = render.notice_markdown("관리 기능이 꺼져 있습니다: 서버에 ASSISTANT_ADMIN_TOKEN이 없습니다.", ok=False)
+        elif not admin_token_matches(builder, secret):
+            message = render.notice_markdown("토큰이 맞지 않습니다.", ok=False)
+        else:
+            return (gr.update(visible=True), render.notice_markdown("관리자로 들어왔습니다."), gr.Timer(active=True),
+                    *refresh(secret, ""))
+        return (gr.update(visible=False), message, gr.Timer(active=False), "", [], gr.update(choices=[], value=None), "",
+                gr.skip())
+
+    def remove(secret: str, target: str | None) -> str:
+        builder = get_builder()
+        if not admin_token_matches(builder, secret):
+            return render.notice_markdown("토큰이 맞지 않습니다.", ok=False)
+        if not target:
+            return render.notice_markdown("지울 문서를 고르세요.", ok=False)
+        try:
+            removed = delete_document(builder.settings, builder, get_assistant().index, target)
+        except ChangeError as exc:
+            return render.notice_markdown(f"지우지 못했습니다: {exc.detail}", ok=False)
+        return render.notice_markdown(f"지웠습니다: {removed['doc_id']} (파일 {removed['file']}). 색인을 새로 만드는 중입니다.")
+
+    listing = [build_line, table, choice, shown, mode_line]
+    for trigger in (login.click, token.submit):
+        trigger(enter, token, [panel, notice, timer, *listing], api_visibility="private")
+    timer.tick(refresh, [token, shown], listing, show_progress="hidden", api_visibility="private")
+    upload.click(None, [token, title, organization, year, doc_id], upload_result, js=UPLOAD_JS,
+                 api_visibility="private").then(refresh, [token, shown], listing, api_visibility="private")
+    delete.click(remove, [token, choice], delete_result, js=CONFIRM_DELETE_JS, api_visibility="private").then(
+        refresh, [token, shown], listing, api_visibility="private")
 
 
 def _selected(rows: list[T], event: gr.SelectData) -> T | None:

@@ -15,6 +15,7 @@ is ever written raw and no escape sequence is ever cut in two.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Iterable
 
 from assistant.answering.models import AnswerResponse, Citation, Evidence
@@ -143,3 +144,32 @@ def mode_markdown(mode: str, documents: int, chunks: int, building: bool = False
     else:
         how = "**어휘 검색** (BM25만: 이 색인에는 임베딩이 없습니다)"
     return f"검색 방식: {how} · 문서 {documents}건 · 청크 {chunks:,}개"
+
+
+BUILD_STATES = {"idle": "대기", "building": "새로 만드는 중", "done": "완료", "failed": "실패"}
+
+
+def build_markdown(status: dict, built_at: str = "") -> str:
+    """The background index build in one line: its state, when it started or ended, chunks embedded so far; a
+    failure's reason (it names files and may quote them) is made inert."""
+    state = status.get("state", "idle")
+    line = f"색인 상태: **{BUILD_STATES.get(state, inert(state))}**"
+    if state == "building":
+        line += f" — {_clock(status.get('started'))} 시작, 청크 {int(status.get('embedded') or 0):,}개 임베딩 완료"
+        line += " · 끝날 때까지 이전 색인으로 답합니다"
+    elif state == "done":
+        line += f" — {_clock(status.get('finished'))}, 청크 {int(status.get('chunks') or 0):,}개"
+    elif state == "failed":
+        line += f" — {_clock(status.get('finished'))}: {inert(status.get('error') or '')} · 이전 색인으로 계속 답합니다"
+    if built_at:
+        line += f" · 지금 색인: {inert(built_at)}"
+    return line
+
+
+def _clock(timestamp: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(timestamp)) if timestamp else "?"
+
+
+def notice_markdown(text: str, ok: bool = True) -> str:
+    """A one-line result of an admin action; the text (a document id, a server's reason) is made inert."""
+    return inert(text) if ok else f"**{inert(text)}**"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from assistant.chunking import Chunk
 from assistant.facts import ContactRecord, ScheduleRecord
 from assistant.facts.query import DateRangeError, find_schedules, parse_date_range
+from assistant.ingest.manifest import DocumentInfo
 
 CONTACT_HEADERS = ["사업", "부서", "직위", "이름", "전화", "문서", "섹션"]
 SCHEDULE_HEADERS = ["날짜(원문)", "시작", "끝", "내용", "문서", "섹션"]
@@ -65,3 +67,25 @@ def document_sections(text: str, chunks: list[Chunk]) -> list[tuple[str, str]]:
         previous = chunk.section
     return [(section, "\n…\n".join(text[start:end].strip("\n") for start, end in spans))
             for section, spans in pieces.items()]
+
+
+ADMIN_DOCUMENT_HEADERS = ["제목", "기관", "연도", "청크 수", "ID", "파일", "상태"]
+
+
+def admin_document_table(documents: dict[str, dict], chunks: list[Chunk],
+                         manifest: dict[str, DocumentInfo]) -> list[list[str]]:
+    """The served documents, then those the manifest lists that the index does not serve yet (being built, or
+    skipped by the last build): what an admin can delete."""
+    counts = Counter(c.doc_id for c in chunks)
+    files = {info.id: info.file for info in manifest.values()}
+    rows = [[d.get("title", ""), d.get("organization", ""), str(d.get("year", "")), str(counts[doc_id]), doc_id,
+             files.get(doc_id) or Path(d.get("path", "")).name, "색인됨"]
+            for doc_id, d in documents.items()]
+    rows += [[info.title, info.organization, info.year, "", info.id, info.file, "색인 대기"]
+             for info in manifest.values() if info.id not in documents]
+    return rows
+
+
+def deletable_choices(rows: list[list[str]]) -> list[tuple[str, str]]:
+    """(label, doc id) for the delete dropdown, from ``admin_document_table`` rows."""
+    return [(f"{row[0] or row[4]} ({row[4]})", row[4]) for row in rows]
