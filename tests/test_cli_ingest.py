@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from builders import hwpx, make_pdf, p, section, t, to_bytes
 
@@ -37,11 +38,17 @@ def mixed_folder(tmp_path_factory) -> Path:
     word.add_paragraph("○ 목적 및 기대효과: 지역 주민 참여 확대")
     (folder / "plan.docx").write_bytes(to_bytes(word.save))
     (folder / "plan.hwpx").write_bytes(hwpx({"Contents/section0.xml": section(p(t("□ 탄소중립지원센터 운영")))}))
+    (folder / "plan.hwp").write_bytes((Path(__file__).parent / "fixtures" / "sample-plan.hwp").read_bytes())
+    sheet_book = openpyxl.Workbook()
+    for row in (["사업명", "예산(백만원)", "담당부서"], ["탄소중립 실천", "120", "기후환경과"]):
+        sheet_book.active.append(row)
+    (folder / "budget.xlsx").write_bytes(to_bytes(sheet_book.save))
     # what a real folder also holds
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
     (folder / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
     (folder / "empty.txt").write_bytes(b"")
     (folder / "table.xlsx").write_bytes(b"PK\x03\x04")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04")
     (folder / "random.docx").write_bytes(os.urandom(2048))
     return folder
 
@@ -49,16 +56,17 @@ def mixed_folder(tmp_path_factory) -> Path:
 def test_ingest_indexes_every_format_and_reports_the_skipped(mixed_folder, tmp_path):
     result = run("ingest", "--quiet", str(mixed_folder), index_dir=tmp_path, check=True)
     out = result.stdout
-    assert "Indexed 6 documents" in out
-    assert "Skipped 5 files" in out
+    assert "Indexed 8 documents" in out
+    assert "Skipped 6 files" in out
     for name, reason in [("broken.pdf", "PDF"), ("photo.txt", "binary"), ("empty.txt", "empty"),
-                         ("table.xlsx", "unsupported file type"), ("random.docx", "DOCX")]:
+                         ("table.xlsx", "not an XLSX file"), ("slides.pptx", "unsupported file type"),
+                         ("random.docx", "DOCX")]:
         line = next(row for row in out.splitlines() if name in row)
         assert reason in line, line
     manifest = json.loads((tmp_path / "current" / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["documents"]) == 6 and manifest["chunk_count"] >= 6
+    assert len(manifest["documents"]) == 8 and manifest["chunk_count"] >= 8
     formats = {json.loads(row)["source_format"] for row in (tmp_path / "current" / "documents.jsonl").open()}
-    assert formats == {"text", "markdown", "html", "pdf", "docx", "hwpx"}
+    assert formats == {"text", "markdown", "html", "pdf", "docx", "hwpx", "hwp", "xlsx"}
 
 
 def test_chunks_command_shows_a_documents_chunks(mixed_folder, tmp_path):

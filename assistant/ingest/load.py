@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +28,12 @@ READERS: dict[str, tuple[str, Callable[[bytes], list[Element]]]] = {
 SUPPORTED_SUFFIXES = frozenset(READERS)
 
 
-def load_document(path: Path, info: DocumentInfo | None = None, max_bytes: int = 50 * 2**20) -> Document:
-    """Read and parse one file.  Raises UnreadableDocument with the reason it was skipped."""
+def load_document(path: Path, info: DocumentInfo | None = None, max_bytes: int = 50 * 2**20,
+                  ocr: bool = False) -> Document:
+    """Read and parse one file.  Raises UnreadableDocument with the reason it was skipped.
+
+    ``ocr``: scanned PDF pages are read with Tesseract (slow: seconds a page), else reported as image only.
+    """
     suffix = path.suffix.lower()
     if suffix not in READERS:
         raise UnreadableDocument(f"unsupported file type {suffix or '(none)'!r}")
@@ -40,6 +45,8 @@ def load_document(path: Path, info: DocumentInfo | None = None, max_bytes: int =
     except OSError as exc:
         raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from None
     fmt, reader = READERS[suffix]
+    if fmt == "pdf" and ocr:
+        reader = functools.partial(pdf.read, ocr=True)
     text_, blocks, places = parse_structure(reader(data))
     if not text_.strip():
         raise UnreadableDocument("no text in document")
