@@ -154,7 +154,8 @@ def budget(request: pytest.FixtureRequest) -> bytes:
 def test_budget_workbook_elements(budget: bytes) -> None:
     assert xlsx.read(budget) == [
         Place(sheet="예산"),
-        Heading("2024년 사업별 예산 현황", 1, source_line=1),
+        Heading("예산", 1),  # two visible sheets: each is a section under its name
+        Heading("2024년 사업별 예산 현황", 2, source_line=1),
         Line("(단위: 백만원)", source_line=2),
         TableElement(
             [
@@ -176,6 +177,7 @@ def test_budget_workbook_elements(budget: bytes) -> None:
             row_numbers=[12, 13, 14],
         ),
         Place(sheet="사업 목록"),
+        Heading("사업 목록", 1),
         TableElement(
             [["번호", "사업명", "담당 부서"], ["1", "청년 창업 지원", "일자리정책과"], ["2", "노인 돌봄 확대", "복지정책과"]],
             source_line=1,
@@ -199,8 +201,10 @@ def test_hidden_sheet_is_skipped(budget: bytes) -> None:
 def test_structure_gives_table_blocks_with_header_and_sheet_rows_for_citations(budget: bytes) -> None:
     text, blocks, places = parse_structure(xlsx.read(budget))
     document = Document("budget", "예산", text, blocks, places=places)
-    heading = next(b for b in blocks if b.kind is BlockKind.HEADING)
-    assert heading.title == "2024년 사업별 예산 현황"
+    headings = [b for b in blocks if b.kind is BlockKind.HEADING]
+    assert [h.title for h in headings] == ["예산", "2024년 사업별 예산 현황", "사업 목록"]
+    heading = headings[1]
+    assert heading.path == ("예산", "2024년 사업별 예산 현황")
     tables = [b for b in blocks if b.kind is BlockKind.TABLE]
     assert [t.header for t in tables] == [
         ["구분", "사업명", "예산 > 국비", "예산 > 도비", "비고", "집행률"],

@@ -11,6 +11,7 @@ shows them ("1,234", "12.5%", "2024-03-01"), not as stored floats.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -72,8 +73,16 @@ def read(data: bytes) -> list[Element]:
     try:
         elements: list[Element] = []
         visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
-        for sheet in visible:  # hidden sheets hold lookups and scratch work, not what the reader was shown
-            elements.extend(_sheet_elements(sheet))
+        per_sheet = [_sheet_elements(sheet) for sheet in visible]  # hidden sheets: lookups and scratch work
+        named = sum(1 for sheet_elements in per_sheet if sheet_elements) > 1
+        for sheet, sheet_elements in zip(visible, per_sheet):
+            if named and sheet_elements:
+                # several sheets: each is a section under its name ("사업별 예산"), so a chunk never mixes two
+                # sheets and the name is searchable; one sheet's name ("Sheet1") would say nothing
+                sheet_elements = [sheet_elements[0], Heading(sheet.title, 1), *(
+                    dataclasses.replace(e, level=e.level + 1) if isinstance(e, Heading) else e
+                    for e in sheet_elements[1:])]
+            elements.extend(sheet_elements)
     except Exception as exc:  # a malformed merge range or cell that only fails when used
         raise UnreadableDocument(f"corrupt XLSX file ({type(exc).__name__}: {exc})") from exc
     finally:
