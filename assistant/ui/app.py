@@ -70,6 +70,9 @@ details .quote mark { background: #ffe88a; color: #1f2328; border-radius: 2px; p
 .suggestions { margin-top: 8px; font-size: 0.9em; }
 .example-row button { white-space: normal !important; justify-content: flex-start !important; text-align: left; }
 .doc-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.upcoming { list-style: none; padding-left: 0; margin: 0.3em 0 1em; }
+.upcoming li { margin: 0.25em 0; }
+.dday { display: inline-block; min-width: 4.5em; color: var(--color-accent); }
 #admin-file-input { padding: 10px 0; font-size: 0.95em; }
 #admin-build p, #document-build p { margin: 0; }
 """
@@ -242,6 +245,7 @@ def _contacts_tab(get_assistant: Callable[[], Assistant]):
 
 
 def _schedules_tab(get_assistant: Callable[[], Assistant]):
+    upcoming = gr.HTML(elem_id="schedule-upcoming")
     gr.Markdown("문서에 적힌 날짜가 있는 항목입니다. 기간(YYYY-MM-DD)과 검색어로 거르고, 날짜순으로 보여 줍니다. "
                 "행을 누르면 원문 줄이 보입니다.")
     with gr.Row(equal_height=True):
@@ -250,6 +254,7 @@ def _schedules_tab(get_assistant: Callable[[], Assistant]):
         query = gr.Textbox(label="검색어", placeholder="예: 도시재생", elem_id="schedule-query", scale=4)
         search = gr.Button("찾기", variant="primary", scale=1, elem_id="schedule-search", min_width=90)
     count = gr.Markdown(elem_id="schedule-count")
+    feeds = gr.HTML(elem_id="schedule-feeds")  # the calendar feed and CSV of what the table shows
     table = gr.Dataframe(headers=views.SCHEDULE_HEADERS, datatype="str", interactive=False, wrap=True,
                          elem_id="schedule-table", max_height=560,
                          column_widths=["11%", "9%", "9%", "31%", "14%", "26%"])
@@ -260,8 +265,14 @@ def _schedules_tab(get_assistant: Callable[[], Assistant]):
         try:
             found = views.schedule_rows(get_assistant().index.schedules, text, low, high)
         except views.DateInputError as exc:
-            return gr.skip(), render.inert(str(exc)), "", gr.skip()
-        return views.schedule_table(found), _count(len(found), text), "", (text, low, high)
+            return gr.skip(), render.inert(str(exc)), "", gr.skip(), gr.skip()
+        links = render.feed_links_html(views.feed_link(text, low, high), views.feed_link(text, low, high, "csv"))
+        return views.schedule_table(found), _count(len(found), text), "", (text, low, high), links
+
+    def soon() -> str:
+        assistant = get_assistant()
+        today = assistant.settings.reference_date  # ASSISTANT_TODAY, else the real date
+        return render.upcoming_html(views.upcoming(assistant.index.schedules, today), today, views.UPCOMING_DAYS)
 
     def show_source(filters: tuple[str, str, str], event: gr.SelectData) -> str:
         try:
@@ -271,11 +282,16 @@ def _schedules_tab(get_assistant: Callable[[], Assistant]):
         record = _selected(found, event)
         return f"{record.source_text}\n— {record.doc_title} · {record.section}" if record else ""
 
-    inputs, outputs = [query, date_from, date_to], [table, count, source, shown]
+    inputs, outputs = [query, date_from, date_to], [table, count, source, shown, feeds]
     for trigger in (query.submit, date_from.submit, date_to.submit, search.click):
         trigger(run, inputs, outputs, api_visibility="private")
     table.select(show_source, shown, source, api_visibility="private")
-    return lambda blocks: blocks.load(run, inputs, outputs, api_visibility="private")
+
+    def load(blocks: gr.Blocks) -> None:
+        blocks.load(run, inputs, outputs, api_visibility="private")
+        blocks.load(soon, None, upcoming, api_visibility="private")
+
+    return load
 
 
 def _documents_tab(get_assistant: Callable[[], Assistant], get_builder: Callable[[], BackgroundIngest | None]):

@@ -173,3 +173,30 @@ def _clock(timestamp: float | None) -> str:
 def notice_markdown(text: str, ok: bool = True) -> str:
     """A one-line result of an admin action; the text (a document id, a server's reason) is made inert."""
     return inert(text) if ok else f"**{inert(text)}**"
+
+
+def upcoming_html(items: list, today, days: int, limit: int = 20) -> str:
+    """다가오는 일정: the next ``days`` days from ``today``, each with its D-day count and source document.
+
+    ``items`` are ``views.UpcomingItem``; every text comes from a document and is shown inert.
+    """
+    head = f'<h3>다가오는 일정 <span class="doc-meta">{today:%Y-%m-%d}부터 {days}일</span></h3>'
+    if not items:
+        return head + '<p class="doc-meta">이 기간에 날짜가 적힌 항목이 없습니다.</p>'
+    rows = []
+    for item in items[:limit]:
+        record = item.record
+        when = record.start_date if record.start_date == record.end_date else f"{record.start_date} ~ {record.end_date}"
+        rows.append(f'<li><strong class="dday">{inert(item.label)}</strong> {inert(when)} · '
+                    f'{inert(record.what or record.section or record.source_text)} '
+                    f'<span class="doc-meta">— {inert(record.doc_title)}</span></li>')
+    more = f'<p class="doc-meta">외 {len(items) - limit}건: 아래 표에서 기간으로 찾아보세요.</p>' if len(items) > limit else ""
+    return head + f'<ul class="upcoming">{"".join(rows)}</ul>' + more
+
+
+def feed_links_html(ics_url: str, csv_url: str) -> str:
+    """Links to the calendar feed and the CSV of the schedule filter on screen (URLs built from escaped params)."""
+    return (f'<p class="feed-links"><a href="{html.escape(ics_url, quote=True)}" id="schedule-ics" '
+            f'target="_blank" rel="noopener">이 조건의 일정을 캘린더에서 구독 (.ics)</a> · '
+            f'<a href="{html.escape(csv_url, quote=True)}" id="schedule-csv" download>CSV로 내려받기</a> '
+            '<span class="doc-meta">— 구독하려면 링크 주소를 복사해 캘린더 앱의 "URL로 구독"에 넣으세요.</span></p>')

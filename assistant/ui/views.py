@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import urllib.parse
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chunking import Chunk
@@ -37,6 +40,48 @@ def schedule_rows(records: list[ScheduleRecord], query: str | None, date_from: s
         raise DateInputError(f"{label} '{exc.value}'은(는) 올바른 날짜가 아닙니다. YYYY-MM-DD 형식으로 입력해 주세요 "
                              "(예: 2024-03-01).") from None
     return find_schedules(records, query, low, high)
+
+
+UPCOMING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class UpcomingItem:
+    record: ScheduleRecord
+    label: str  # "D-3", "D-day", "진행 중 (~04-30)"
+    days: int  # to the start; negative: started already and still running
+
+
+def upcoming(records: list[ScheduleRecord], today: datetime.date, days: int = UPCOMING_DAYS) -> list[UpcomingItem]:
+    """Day-precise items starting within ``days`` of ``today``, or running through it, soonest first.
+
+    Month- or year-long entries ("2024. 3.", "2024년 하반기") are left out: a D-day count for
+    them would claim a precision the document does not give.
+    """
+    horizon = today + datetime.timedelta(days=days)
+    found: dict[tuple, UpcomingItem] = {}
+    for record in find_schedules(records, None, today, horizon):
+        if record.precision != "day":
+            continue
+        start, end = datetime.date.fromisoformat(record.start_date), datetime.date.fromisoformat(record.end_date)
+        offset = (start - today).days
+        if offset > 0:
+            label = f"D-{offset}"
+        elif offset == 0:
+            label = "D-day"
+        else:
+            label = f"진행 중 (~{end:%m-%d})" if end >= today else ""
+        key = (record.doc_id, record.start_date, record.end_date, record.what)  # one line, several mentions
+        if label and key not in found:
+            found[key] = UpcomingItem(record, label, offset)
+    return sorted(found.values(), key=lambda item: (max(item.days, 0), item.record.end_date))
+
+
+def feed_link(query: str | None, date_from: str | None, date_to: str | None, kind: str = "ics") -> str:
+    """The /v1/schedules.ics (or .csv) URL with the filter shown on screen, relative to the page."""
+    params = {key: value.strip() for key, value in (("q", query), ("from", date_from), ("to", date_to))
+              if value and value.strip()}
+    return f"v1/schedules.{kind}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
 
 
 def schedule_table(records: list[ScheduleRecord]) -> list[list[str]]:

@@ -372,3 +372,34 @@ def test_document_markup_is_shown_as_text_never_run(hostile_server, page):
     assert "해오름 천문대 <i>운영</i> 계획" in page.inner_text("#document-sections h3")
     assert_inert(page)
     page.screenshot(path=str(ARTIFACTS / "ui_hostile_documents.png"), full_page=True)
+
+
+def test_schedules_tab_shows_the_next_30_days_and_links_the_feed_of_the_filter(corpus_index, page):
+    today = datetime.date(2024, 3, 1)
+    from assistant.ui import views
+
+    expected = views.upcoming(IndexStore(corpus_index).schedules(), today)
+    assert expected and any(item.label.startswith("D-") for item in expected)
+    with running_server(corpus_index, env={"ASSISTANT_TODAY": today.isoformat(),
+                                           "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"}) as (url, _):
+        open_ui(page, url)
+        open_tab(page, "일정")
+        page.wait_for_selector("#schedule-upcoming li")
+        items = page.locator("#schedule-upcoming li").all_inner_texts()
+        assert len(items) == min(len(expected), 20)
+        for text, item in zip(items, expected):
+            assert text.startswith(item.label) and item.record.start_date in text
+        assert "2024-03-01부터 30일" in page.inner_text("#schedule-upcoming")
+
+        page.fill("#schedule-query textarea", "연구")
+        page.fill("#schedule-from textarea", "2024-03-01")
+        page.click("#schedule-search")
+        page.wait_for_function("document.querySelector('#schedule-ics')?.getAttribute('href').includes('q=')")
+        href = page.get_attribute("#schedule-ics", "href")
+        assert href == "v1/schedules.ics?q=%EC%97%B0%EA%B5%AC&from=2024-03-01"
+        feed = httpx.get(f"{url}/{href}", timeout=60)
+        assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
+        shown = page.inner_text("#schedule-count")
+        assert shown.startswith(f"{feed.text.count('BEGIN:VEVENT')}건")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui_schedules_upcoming.png"), full_page=True)

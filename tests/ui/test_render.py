@@ -235,3 +235,27 @@ def test_sections_html_escapes_names_and_texts():
 def test_html_escape_round_trip_of_a_quote():
     quote = "☎ 8073-8344\t담당: 노관령 <연락처> & \"따옴표\""
     assert html.unescape(render.inert(quote)) == quote
+
+
+def test_upcoming_items_count_days_and_leave_out_month_long_entries():
+    import datetime
+
+    from assistant.facts.schedules import ScheduleRecord
+
+    def item(start, end, precision="day", what="설명회"):
+        return ScheduleRecord(what=what, when=start, start_date=start, end_date=end, precision=precision, iso=start,
+                              year_inferred=False, doc_id="d", doc_title="<b>문서</b>", chunk_id="c", section="s",
+                              source_text=what, start=0, end=1)
+
+    today = datetime.date(2024, 3, 1)
+    records = [item("2024-03-04", "2024-03-04"), item("2024-03-01", "2024-03-01", what="오늘"),
+               item("2024-02-20", "2024-03-10", what="접수 중"), item("2024-03-01", "2024-03-31", "month", "3월"),
+               item("2024-04-15", "2024-04-15", what="먼 일정"), item("2024-02-01", "2024-02-28", what="지난 일정")]
+    found = views.upcoming(records, today)
+    assert [(i.label, i.record.what) for i in found] == [("D-day", "오늘"), ("진행 중 (~03-10)", "접수 중"),
+                                                       ("D-3", "설명회")]
+    page = render.upcoming_html(found, today, 30)
+    assert "<b>" not in page and "&lt;b&gt;" in page
+    assert views.feed_link(" 연구 ", "2024-03-01", "") == "v1/schedules.ics?q=%EC%97%B0%EA%B5%AC&from=2024-03-01"
+    assert views.feed_link(None, None, None, "csv") == "v1/schedules.csv"
+    assert 'href="v1/schedules.ics?q=a&amp;from=b"' in render.feed_links_html("v1/schedules.ics?q=a&from=b", "x")
