@@ -41,6 +41,10 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-kor >/dev/null; \
 		else echo "install the Debian packages tesseract-ocr and tesseract-ocr-kor (needs root)"; exit 1; fi; \
 	fi
+	@if ! ldconfig -p | grep -q libgomp.so.1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgomp1 >/dev/null; \
+		else echo "install the Debian package libgomp1 (needs root)"; exit 1; fi; \
+	fi
 	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server >/dev/null; \
 		else echo "install the Debian packages nginx-light and redis-server (needs root)"; exit 1; fi; \

@@ -8,13 +8,14 @@ the client's time-out, ``error`` fails with HTTP 500.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import time
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 app = FastAPI()
 requests_seen: list[dict] = []
@@ -45,7 +46,17 @@ async def chat(request: Request):
         "invents": "문의하실 번호는 8073-9999입니다 [1].",
         "nocite": f"문의하실 번호는 {found}입니다.",
     }.get(model, f"문의하실 번호는 {found}입니다 [1].")
+    if body.get("stream"):  # the writer streams: server-sent events, a chunk per word, then [DONE]
+        return StreamingResponse(_chunks(model, content), media_type="text/event-stream")
     return _completion(model, content)
+
+
+def _chunks(model: str, content: str):
+    base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    for word in re.findall(r"\S+\s*", content):
+        yield f"data: {json.dumps({**base, 'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n"
+    yield f"data: {json.dumps({**base, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+    yield "data: [DONE]\n\n"
 
 
 class FakeOpenAIServer:
