@@ -1,13 +1,20 @@
 """The assistant as one object: the index loaded once, then ``ask`` and ``search``.
 
 The CLI, the HTTP API and the evaluation all go through this class, so they answer alike.
+
+A question is analysed once (``assistant.question``); its ``Question`` travels down to retrieval, the reader and the
+composers. A question that carries no earlier turn's topic (no session, or it is no follow-up) is answered from the
+loaded index's answer cache when it was answered before (a messenger bot's example buttons, retries): the index, the
+question, top_k and "today" decide its answer.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from assistant.answering import AnswerResponse, answer_from_hits
 from assistant.answering.contacts import answer_contact, contact_spans, wants_phone
@@ -15,7 +22,7 @@ from assistant.answering.extractive import abstain, compose
 from assistant.answering.guard import unsupported_numbers
 from assistant.answering.render import lead_with
 from assistant.answering.schedules import answer_schedule, find_period
-from assistant.answering.sessions import CLARIFY, SessionMemory, points_back, resolve
+from assistant.answering.sessions import CLARIFY, SessionMemory, Turn, is_follow_up, points_back, resolve
 from assistant.answering.short import read_answer
 from assistant.answering.support import missing_year, unsupported_reason
 from assistant.chunking import Chunk
@@ -26,6 +33,7 @@ from assistant.question.intent import Intent
 from assistant.reading.reader import READ_HITS, read, rerank
 from assistant.reading.vocabulary import TermWeights, focus_share
 from assistant.retrieval import Hit, HybridRetriever
+from assistant.retrieval.analyzer import AnalyzedText
 from assistant.settings import Settings, get_settings
 
 MAX_QUESTION_CHARS = 1000
@@ -34,6 +42,7 @@ NEIGHBOUR_CHARS = 140
 # a contact answer whose program and passage hold less of the question's focus than this answers another
 # question (tune split: wrong and unanswerable contact answers 0.13, right ones 0.38 and above)
 CONTACT_MIN_FOCUS = 0.25  # after "문서에는 2025년 내용이 나와 있지 않습니다. 가까운 내용: "
+ANSWER_CACHE_SIZE = 1024  # answers kept per loaded index: about 10 KB each (quotes are the chunks' own strings)
 
 
 class QuestionError(ValueError):
@@ -55,6 +64,45 @@ class QuestionError(ValueError):
         return f"질문이 너무 깁니다 ({self.length:,}자). {MAX_QUESTION_CHARS:,}자 이내로 줄여 주세요."
 
 
+class AnswerCache:
+    """Answers by (question, top_k, today), least recently used first out, for one loaded index.
+
+    What goes in and what comes out are copies: a caller may change its answer (the LLM writer, the API's
+    formatting) without changing what the next caller gets."""
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple, AnswerResponse] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> AnswerResponse | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._answers.move_to_end(key)
+            self.hits += 1
+        return found.model_copy(deep=True)
+
+    def put(self, key: tuple, response: AnswerResponse) -> None:
+        kept = response.model_copy(deep=True)
+        with self._lock:
+            self._answers[key] = kept
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
 @dataclass(frozen=True)
 class LoadedIndex:
     """Everything read from one built index; swapped as a whole when the index is rebuilt under a running server."""
@@ -69,6 +117,8 @@ class LoadedIndex:
     served_by: dict
     built_at: str
     term_weights: TermWeights  # how telling each word is in this index, for the reader
+    # answers computed on this index: a reload brings a new index, and with it an empty cache
+    answers: AnswerCache = field(default_factory=AnswerCache, compare=False)
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -121,13 +171,24 @@ class Assistant:
         gc.collect()
         gc.freeze()
 
+    def forget_questions(self) -> None:
+        """Empty the caches keyed by question (answers, query embeddings): for benchmarks and tests."""
+        index = self.index
+        index.answers.clear()
+        index.retriever.forget_queries()
+
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Ranked evidence: retrieval's top chunks reordered by the reader (a chunk is as good as its best unit
         for the question; on the tune split hit@3 0.851 -> 0.896, hit@5 0.910 -> 0.925, hit@1 unchanged)."""
         k = k or self.settings.top_k
         index = self.index
-        hits = index.retriever.search(check_question(query), max(k, READ_HITS))
-        reading = read(analyze_question(query), hits, term_weight=index.term_weights)
+        checked = check_question(query)
+        analysis = analyze_question(query)
+        if checked == query:  # retrieval reads the query the question stage read
+            hits = index.retriever.search(analysis.query_analysis, max(k, READ_HITS), sides=analysis.side_analyses)
+        else:
+            hits = index.retriever.search(checked, max(k, READ_HITS))
+        reading = read(analysis, hits, term_weight=index.term_weights)
         return rerank(reading, hits)[:k]
 
     def ask(self, question: str, session_id: str | None = None, *, top_k: int | None = None) -> AnswerResponse:
@@ -136,22 +197,54 @@ class Assistant:
         started = time.perf_counter()
         check_question(question)
         previous = self.sessions.last(session_id)
-        query = resolve(question, previous)  # "그 사업 담당자는?" carries the previous topic along
-        analysis = analyze_question(question, query)
-        intent = analysis.intent
         index = self.index  # one snapshot for the whole answer, even if a rebuild lands meanwhile
-        hits = index.retriever.search(query, top_k or max(self.settings.top_k, READ_HITS))
+        said = AnalyzedText.of(question) if previous is not None else None  # Kiwi reads the question once
+        # a question that carries no earlier turn's topic (none, or it is no follow-up) is answered alike in every
+        # session: from the question, top_k and "today" only, on this index
+        standalone = previous is None or not is_follow_up(said)
+        key = (question, top_k, self.settings.reference_date) if standalone else None
+        response = index.answers.get(key) if key is not None else None
+        cached = response is not None
+        query, retrieved = question, time.perf_counter()  # a standalone question is its own query
+        if response is None:
+            response, query, retrieved = self._answer(said or AnalyzedText.of(question), previous, index, top_k)
+            if key is not None:
+                index.answers.put(key, response)
+        if self.writer is not None:
+            response = self.writer.rewrite(question, response)
+        if not response.abstained and response.citations:
+            self.sessions.remember(session_id, query, response.citations[0].section)
+        response.timing_ms = {
+            "retrieve": round((retrieved - started) * 1000, 2),
+            "compose": round((time.perf_counter() - retrieved) * 1000, 2),
+            "total": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if cached:
+            response.timing_ms["cached"] = 1.0
+        return response
+
+    def _answer(self, said: AnalyzedText, previous: Turn | None, index: LoadedIndex,
+                top_k: int | None) -> tuple[AnswerResponse, str, float]:
+        """The extractive answer (before any LLM rewrite), the query it was retrieved with, and when retrieval
+        ended (``time.perf_counter``)."""
+        question = said.text
+        query = resolve(said, previous)  # "그 사업 담당자는?" carries the previous topic along
+        analysis = analyze_question(said, query)
+        intent = analysis.intent
+        hits = index.retriever.search(analysis.query_analysis, top_k or max(self.settings.top_k, READ_HITS),
+                                      sides=analysis.side_analyses)
         retrieved = time.perf_counter()
         response = None
         topic = frozenset(t for t in analysis.focus if not any(t.startswith(y) for y in analysis.years))
-        reason = unsupported_reason(query, hits, intent.value,
+        reason = unsupported_reason(analysis.query_analysis, hits, intent.value,
                                     about=lambda text: focus_share(topic, text, index.term_weights))
         if previous is None and points_back(question):
             response = abstain(hits)
             response.answer = CLARIFY
             response.facts = [{"type": "abstention", "reason": "the question points to an earlier topic there is none of"}]
         elif reason is not None and (year := missing_year(reason)) and (
-            nearby := compose(query, evidence_of(hits, intent), intent.value, max_chars=NEIGHBOUR_CHARS)
+            nearby := compose(analysis.query_analysis, evidence_of(hits, intent), intent.value,
+                              max_chars=NEIGHBOUR_CHARS)
         ).citations:
             # the documents cover the topic, not the year asked: say so, and show what they do say
             response = nearby
@@ -181,26 +274,17 @@ class Assistant:
             if response is None:  # no cell or comparison the reader is sure of: the best lines, short
                 budget = COMPOSE_CHARS - (len(lead.answer) + 1 if lead is not None else 0)
                 if analysis.sides:  # "A랑 B 중에 어디가 더": a fact from each side
-                    response = compose(query, evidence, intent.value, max_chars=budget, evidence=5,
-                                       sides=analysis.sides)
+                    response = compose(analysis.query_analysis, evidence, intent.value, max_chars=budget,
+                                       evidence=5, sides=analysis.side_analyses)
                 else:
-                    response = compose(query, evidence, intent.value, max_chars=budget)
+                    response = compose(analysis.query_analysis, evidence, intent.value, max_chars=budget)
                 if lead is not None:  # the value asked for first, then the lines around it
                     response = lead_with(lead, response)
         if unsupported_numbers(response.answer, [question, *(c.text for c in response.citations)]):
             response = answer_from_hits(hits)  # a composed answer never states a number its quotes lack
-        if self.writer is not None:
-            response = self.writer.rewrite(question, response)
-        response.intent = intent.value
+        response.intent = intent.value  # the LLM writer keeps both: set here, they are cached with the answer
         response.answer_type = analysis.answer_type.value
-        if not response.abstained and response.citations:
-            self.sessions.remember(session_id, question if query == question else query, response.citations[0].section)
-        response.timing_ms = {
-            "retrieve": round((retrieved - started) * 1000, 2),
-            "compose": round((time.perf_counter() - retrieved) * 1000, 2),
-            "total": round((time.perf_counter() - started) * 1000, 2),
-        }
-        return response
+        return response, query, retrieved
 
 
 def evidence_of(hits: list[Hit], intent: Intent) -> list[Hit]:

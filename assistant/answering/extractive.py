@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from assistant.answering.models import AnswerResponse, Citation, Evidence
 from assistant.retrieval import Hit
-from assistant.retrieval.analyzer import analyze
+from assistant.retrieval.analyzer import AnalyzedText, analyze
 
 NO_ANSWER = "문서에서 이 질문에 대한 내용을 찾지 못했습니다."
 NEAREST = "가까운 내용은 아래 출처를 참고하세요."
@@ -49,8 +49,8 @@ _DATE = re.compile(r"\d{2,4}\s*[.년]\s*\d{1,2}|\d{1,2}\s*월|\d{1,2}\s*\.\s*\d{
 _NUMBER = re.compile(r"\d")
 
 
-def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: int = MAX_ANSWER_CHARS,
-            evidence: int = 3, sides: tuple[str, ...] = ()) -> AnswerResponse:
+def compose(question: str | AnalyzedText, hits: list[Hit], intent: str = "general", max_chars: int = MAX_ANSWER_CHARS,
+            evidence: int = 3, sides: tuple[str | AnalyzedText, ...] = ()) -> AnswerResponse:
     """The lines of the best evidence that share the most with the question, each cited.
 
     Lines, not sentences: in these documents a line is a bullet, a table row or a title,
@@ -58,12 +58,13 @@ def compose(question: str, hits: list[Hit], intent: str = "general", max_chars: 
     and "how much" questions lines with a date or a number too; the chosen lines are shown
     in document order, within ``max_chars``. With ``sides`` (the two halves of a comparison)
     the lines are picked by turns, the best for each side and then for the whole question,
-    so each side gets its fact even when its evidence ranks lower.
+    so each side gets its fact even when its evidence ranks lower. The question and its sides may come analysed
+    (the ``Question``'s readings): their terms are then not computed again.
     """
     if not hits:
         return AnswerResponse(answer=NO_ANSWER, abstained=True)
     parts = [question, *sides]
-    wanted = [set(analyze(part)) for part in parts]
+    wanted = [set(AnalyzedText.of(part).terms) for part in parts]
     weight = (lambda n: n ** -0.5) if sides else (lambda n: 1 / n)  # each side's evidence ranks lower than the first
     # per part: (score, hit number, line position, line)
     scored: list[list[tuple[float, int, int, str]]] = [[] for _ in parts]

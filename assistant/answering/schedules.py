@@ -11,6 +11,7 @@ import datetime
 import re
 from collections.abc import Iterable
 
+from assistant.answering.extractive import line_terms
 from assistant.answering.models import AnswerResponse, Citation
 from assistant.chunking import Chunk
 from assistant.facts import ScheduleRecord
@@ -54,7 +55,7 @@ def answer_schedule(question: str, period: tuple[str, datetime.date, datetime.da
     found = [r for r in records if r.start_date <= high and r.end_date >= low and _says_what(r)]
     if topic:  # the most specific word asked (the longest, often a compound) must be there
         key = max(topic, key=len)
-        found = [r for r in found if key in set(analyze(f"{r.what} {r.section}"))]
+        found = [r for r in found if key in line_terms(f"{r.what} {r.section}")]  # document text: cached
     if not found:
         return AnswerResponse(answer=NOTHING, abstained=True, intent="schedule")
     found.sort(key=lambda r: (r.start_date < low, r.start_date, r.end_date))  # what starts in the period first

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from assistant.question.intent import CONTACT_WORDS
-from assistant.retrieval.analyzer import analyze
+from assistant.retrieval.analyzer import AnalyzedText, text_of
 from assistant.state import StateStore, StoreUnavailable
 from assistant.state.base import OutageLog
 from assistant.state.memory import MemoryStore
@@ -140,16 +140,19 @@ def points_back(question: str) -> bool:
     return bool(_POINTING.search(question.strip()))
 
 
-def is_follow_up(question: str) -> bool:
+def is_follow_up(question: str | AnalyzedText) -> bool:
     """Points back (그 사업, 거기, 그럼 ...) or names nothing but what it wants (연락처는?)."""
-    if points_back(question):
+    if points_back(text_of(question)):
         return True
-    topic = [t for t in analyze(question) if t not in CONTACT_WORDS and len(t) > 1]
+    topic = [t for t in AnalyzedText.of(question).terms if t not in CONTACT_WORDS and len(t) > 1]
     return len(topic) == 0
 
 
-def resolve(question: str, previous: Turn | None) -> str:
-    """The query to retrieve with: the question, plus the previous topic when it is a follow-up."""
+def resolve(question: str | AnalyzedText, previous: Turn | None) -> str:
+    """The query to retrieve with: the question, plus the previous topic when it is a follow-up.
+
+    The question may come analysed (the question stage reads it anyway): Kiwi then does not run here."""
+    text = text_of(question)
     if previous is None or not is_follow_up(question):
-        return question
-    return f"{previous.topic} {previous.question} {question}"
+        return text
+    return f"{previous.topic} {previous.question} {text}"

@@ -73,7 +73,7 @@ def _compare(question: Question, hits: list[Hit], weights: ReaderWeights,
              term_weight: Callable[[str], float]) -> AnswerResponse | None:
     """Each side's value from its own best unit, then the verdict computed from the two values."""
     sides = []
-    for side in question.sides:
+    for side in question.side_analyses:
         reading = read(question, hits, weights, focus=focus_of(side), term_weight=term_weight)
         typed = [c for c in reading.candidates if c.typed and c.topic >= weights.min_topic]
         if not typed:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from assistant.analysis import tokenize
 from assistant.answering.extractive import line_terms
 from assistant.facts.dates import find_dates
 from assistant.question.intent import CONTACT_WORDS
 from assistant.retrieval import Hit
-from assistant.retrieval.analyzer import analyze
+from assistant.retrieval.analyzer import AnalyzedText, text_of
 
 EVIDENCE = 3
 YEAR_PASSAGE_FOCUS = 0.5  # a passage holding half the question's focus is about it (tune: no answer lost at 0.5-0.7)
@@ -43,13 +44,15 @@ _DAY_QUESTION = re.compile(r"며칠|몇\s*일|날짜|몇\s*월|정확한\s*날|�
 _GENERIC = CONTACT_WORDS | {"정확", "날짜", "며칠", "언제", "얼마", "규모", "전체", "예산", "총", "몇"}
 
 
-def unsupported_reason(question: str, hits: list[Hit], intent: str = "general",
+def unsupported_reason(question: str | AnalyzedText, hits: list[Hit], intent: str = "general",
                        about: Callable[[str], float] | None = None) -> str | None:
     """Why the top evidence cannot answer the question, or None when it may.
 
     ``about`` says how much of the question's focus a text holds: a year the question names must then be
-    written in a passage about the question, not just anywhere in the evidence.
+    written in a passage about the question, not just anywhere in the evidence. The question may come analysed
+    (the ``Question``'s reading of its query): its terms are then not computed again.
     """
+    analysed, question = question, text_of(question)
     evidence = "\n".join(h.chunk.quote for h in hits[:EVIDENCE])
     passages = [f"{h.chunk.doc_title}\n{h.chunk.section}\n{h.chunk.quote}" for h in hits[:EVIDENCE + 2]]
     if about is not None:
@@ -68,7 +71,7 @@ def unsupported_reason(question: str, hits: list[Hit], intent: str = "general",
     role = next((r for r in _TOP_ROLES if r in question), None)
     if role and _PERSON_QUESTION.search(question) and not _names_role(evidence, role):
         return f"the evidence names no {role}"
-    if _DAY_QUESTION.search(question) and not _dated_line_about(question, hits[:EVIDENCE]):
+    if _DAY_QUESTION.search(question) and not _dated_line_about(analysed, hits[:EVIDENCE]):
         return "the evidence gives no date for it"
     return None
 
@@ -85,17 +88,22 @@ def _names_role(evidence: str, role: str) -> bool:
     for line in evidence.split("\n"):
         if role not in line:
             continue
-        for token in tokenize(line):
-            if token.tag == "NNP" and re.fullmatch(r"[가-힣]{2,4}", token.form):
-                position = line.find(token.form)
-                if abs(position - line.find(role)) <= len(role) + 6:
-                    return True
+        for name in _names_in(line):
+            if abs(line.find(name) - line.find(role)) <= len(role) + 6:
+                return True
     return False
 
 
-def _dated_line_about(question: str, hits: list[Hit]) -> bool:
+@lru_cache(maxsize=16384)
+def _names_in(line: str) -> tuple[str, ...]:
+    """Kiwi's two-to-four-syllable proper nouns of a document line, in order; lines recur across questions."""
+    return tuple(token.form for token in tokenize(line)
+                 if token.tag == "NNP" and re.fullmatch(r"[가-힣]{2,4}", token.form))
+
+
+def _dated_line_about(question: str | AnalyzedText, hits: list[Hit]) -> bool:
     """A dated line sharing a word with the question other than the organization's own name."""
-    topic = {t for t in analyze(question) if t not in _GENERIC and len(t) > 1}
+    topic = {t for t in AnalyzedText.of(question).terms if t not in _GENERIC and len(t) > 1}
     for hit in hits:
         own = line_terms(f"{hit.chunk.organization} {hit.chunk.doc_title}")
         wanted = topic - own

@@ -9,12 +9,11 @@ with its spaces removed, so "몇 명이야", "몇명인가요" and "몇 명 이�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from assistant.analysis import tokenize
 from assistant.question.intent import ROLE_CUES, Intent, classify
-from assistant.retrieval.analyzer import analyze
+from assistant.retrieval.analyzer import AnalyzedText, text_of
 from assistant.retrieval.decompose import split_two_sided
 
 
@@ -101,23 +100,42 @@ class Question:
     sides: tuple[str, ...] = ()  # the two halves of a comparison
     counter: str | None = None  # the counter a count question asks in (명, 건 ...)
     compared: AnswerType | None = None  # comparisons: the kind of value compared (a date, a count ...)
+    # Kiwi's readings of ``text``, ``query`` and each of ``sides``, made once for every later stage
+    analysed_text: AnalyzedText | None = field(default=None, repr=False, compare=False)
+    analysed_query: AnalyzedText | None = field(default=None, repr=False, compare=False)
+    analysed_sides: tuple[AnalyzedText, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def squashed(self) -> str:
         return _SQUASH.sub("", self.text)
 
+    @property
+    def query_analysis(self) -> AnalyzedText:
+        return self.analysed_query or AnalyzedText.of(self.query)
 
-def analyze_question(text: str, query: str | None = None) -> Question:
-    """The typed analysis of ``text``; ``query`` is the retrieval text when it differs (follow-ups)."""
-    query = query or text
+    @property
+    def side_analyses(self) -> tuple[AnalyzedText, ...]:
+        if len(self.analysed_sides) == len(self.sides):
+            return self.analysed_sides
+        return tuple(AnalyzedText.of(side) for side in self.sides)
+
+
+def analyze_question(text: str | AnalyzedText, query: str | AnalyzedText | None = None) -> Question:
+    """The typed analysis of ``text``; ``query`` is the retrieval text when it differs (follow-ups).
+
+    Either may come analysed already (a follow-up's text is, to tell it is one): Kiwi runs once per text."""
+    said = AnalyzedText.of(text)
+    text = said.text
+    asked = said if not query or text_of(query) == text else AnalyzedText.of(query)
+    query = asked.text
     flat = _SQUASH.sub("", text)
     sides = split_two_sided(query) or ()
-    nouns = _nouns(text)
+    nouns = _nouns(said)
     answer_type = _answer_type(flat, nouns, bool(sides))
     compared = _value_type(flat, nouns) if answer_type is AnswerType.COMPARISON else None
-    terms = frozenset(analyze(query))
+    terms = frozenset(asked.terms)
     attribute = frozenset(t for t in terms if t in ATTRIBUTE_WORDS)
-    focus = focus_of(query)
+    focus = focus_of(asked)
     counter = None
     if AnswerType.COUNT in (answer_type, compared):
         found = re.search(rf"몇\s*({_COUNTER})", text)
@@ -126,21 +144,22 @@ def analyze_question(text: str, query: str | None = None) -> Question:
     return Question(
         text=text, query=query, answer_type=answer_type, intent=classify(text), terms=terms, focus=focus,
         attribute=attribute, years=_years(text), role=role, sides=tuple(sides), counter=counter,
-        compared=compared,
+        compared=compared, analysed_text=said, analysed_query=asked,
+        analysed_sides=tuple(AnalyzedText.of(side) for side in sides),
     )
 
 
 _FOCUS_TAGS = {"NNG", "NNP", "SL", "SH", "XR", "NR"}
 
 
-def focus_of(text: str) -> frozenset[str]:
+def focus_of(text: str | AnalyzedText) -> frozenset[str]:
     """The nouns naming what ``text`` asks about: no question words, attribute words or years.
 
     Single morphemes, not compounds: the reader looks for each in a unit's text with spaces removed,
     so "도시재생 지원센터" and "대전도시재생지원센터" both hold "도시재생", "지원", "센터".
     """
     found = []
-    tokens = tokenize(text)
+    tokens = AnalyzedText.of(text).tokens
     for position, token in enumerate(tokens):
         tag = token.tag.split("-")[0]
         form = token.form.lower()
@@ -158,9 +177,9 @@ def focus_of(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _nouns(text: str) -> frozenset[str]:
+def _nouns(text: AnalyzedText) -> frozenset[str]:
     """The question's nouns, single and compound ("연구책임자" and "연구", "책임자")."""
-    return frozenset(analyze(text)) | frozenset(t.form for t in tokenize(text) if t.tag in ("NNG", "NNP"))
+    return frozenset(text.terms) | frozenset(t.form for t in text.tokens if t.tag in ("NNG", "NNP"))
 
 
 def _answer_type(flat: str, nouns: frozenset[str], two_sided: bool) -> AnswerType:

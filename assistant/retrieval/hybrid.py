@@ -8,17 +8,24 @@ Reciprocal rank fusion needs no score calibration between retrievers: each contr
   comparison question is also searched once per side, so a question comparing two
   organizations finds both.
 Every hit keeps its rank and score from each retriever, so an answer can explain itself.
+
+A query comes analysed (``AnalyzedText``: the question stage ran Kiwi on it once) or as text. Its embedding is
+kept in a bounded LRU by text, and by Kiwi-respaced text (what the model embeds), so a repeated question, or the
+same one typed with other spacing, skips the model: embedding is the largest part of a question's CPU time.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
-from assistant.analysis import respace, tokenize
+from assistant.analysis import respace
 from assistant.chunking import Chunk
+from assistant.retrieval.analyzer import AnalyzedText
 from assistant.retrieval.decompose import split_two_sided
 from assistant.retrieval.dense import DenseIndex
 from assistant.retrieval.embedders import Embedder
@@ -32,6 +39,7 @@ _ENTITY_PATTERNS = [
 ]
 _SPACES = re.compile(r"\s+")
 _NAME = re.compile(r"^[가-힣]{3}$")
+QUERY_VECTORS = 4096  # query embeddings kept per index (1.5 KB each at 384 dimensions)
 
 
 @dataclass
@@ -60,15 +68,22 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings or FusionSettings()
         self._flat = [_SPACES.sub("", c.search_text) for c in chunks]
+        # per retriever, so a reloaded index (and maybe another embedder) starts afresh
+        self._vector_of_text = lru_cache(maxsize=QUERY_VECTORS)(self._embed_text)
+        self._vector_of_spaced = lru_cache(maxsize=QUERY_VECTORS)(self._embed_spaced)
 
     @property
     def name(self) -> str:
         return "hybrid" if self.dense is not None else "lexical"
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The k best chunks; a comparison question is searched whole and once per side, the lists interleaved."""
-        sides = split_two_sided(query)
+    def search(self, query: str | AnalyzedText, k: int = 10, sides: Sequence[AnalyzedText] | None = None) -> list[Hit]:
+        """The k best chunks; a comparison question is searched whole and once per side, the lists interleaved.
+
+        ``sides``: the query's two sides, analysed (the question stage has them); None: found here."""
+        query = AnalyzedText.of(query)
         if sides is None:
+            sides = tuple(AnalyzedText.of(side) for side in split_two_sided(query.text) or ())
+        if not sides:
             return self._search_one(query, k)
         merged: dict[str, Hit] = {}
         lists = [self._search_one(part, k) for part in (query, *sides)]
@@ -78,15 +93,31 @@ class HybridRetriever:
                     merged[hits[position].chunk.chunk_id] = hits[position]
         return [replace(hit, rank=rank) for rank, hit in enumerate(list(merged.values())[:k], start=1)]
 
-    def _search_one(self, query: str, k: int) -> list[Hit]:
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding (read-only: it is shared by every question with this text)."""
+        return self._vector_of_text(text)
+
+    def forget_queries(self) -> None:
+        """Empty the query embedding caches (benchmarks measure a question never asked before)."""
+        self._vector_of_text.cache_clear()
+        self._vector_of_spaced.cache_clear()
+
+    def _embed_text(self, text: str) -> np.ndarray:
+        return self._vector_of_spaced(respace(text))  # spacing-independent, like the terms
+
+    def _embed_spaced(self, spaced: str) -> np.ndarray:
+        vector = np.array(self.embedder.embed_queries([spaced])[0], dtype=np.float32)
+        vector.flags.writeable = False
+        return vector
+
+    def _search_one(self, query: AnalyzedText, k: int) -> list[Hit]:
         s = self.settings
         rankings: dict[str, list[tuple[int, float]]] = {
-            "bm25": self.bm25.search(query, s.candidates),
-            "bigram": self.bigrams.search(query, s.candidates),
+            "bm25": self.bm25.search_terms(query.terms, s.candidates),
+            "bigram": self.bigrams.search(query.text, s.candidates),
         }
         if self.dense is not None:
-            vector = self.embedder.embed_queries([respace(query)])[0]  # spacing-independent, like the terms
-            rankings["dense"] = self.dense.search(vector, s.candidates)
+            rankings["dense"] = self.dense.search(self.query_vector(query.text), s.candidates)
         fused: dict[int, float] = {}
         for ranking, weight in zip(rankings.values(), s.weights, strict=False):
             for rank, (row, _) in enumerate(ranking, start=1):
@@ -109,7 +140,7 @@ class HybridRetriever:
             for rank, row in enumerate(order, start=1)
         ]
 
-    def _exact_matches(self, query: str, candidates: dict[int, float]) -> list[int]:
+    def _exact_matches(self, query: AnalyzedText, candidates: dict[int, float]) -> list[int]:
         entities = exact_entities(query)
         if not entities:
             return []
@@ -129,12 +160,13 @@ class HybridRetriever:
         return order
 
 
-def exact_entities(query: str) -> list[str]:
+def exact_entities(query: str | AnalyzedText) -> list[str]:
     """Phones, dates, long numbers and person names in the query, spaces removed.
 
     Names are three-syllable proper nouns (김유진, 이성호); longer ones are mostly
     organizations, which every chunk of their document mentions.
     """
-    found = [_SPACES.sub("", m.group(0)) for pattern in _ENTITY_PATTERNS for m in pattern.finditer(query)]
-    found += [t.form for t in tokenize(query) if t.tag == "NNP" and _NAME.match(t.form)]
+    query = AnalyzedText.of(query)
+    found = [_SPACES.sub("", m.group(0)) for pattern in _ENTITY_PATTERNS for m in pattern.finditer(query.text)]
+    found += [t.form for t in query.tokens if t.tag == "NNP" and _NAME.match(t.form)]
     return [e for e in dict.fromkeys(found) if len(e) >= 3]

@@ -7,7 +7,7 @@ from finding the same morpheme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import bm25s
@@ -45,13 +45,20 @@ class BM25Index:
         return cls(bm25s.BM25.load(str(folder), show_progress=False), size, analyzer)
 
     def scores(self, query: str) -> np.ndarray:
-        known = [t for t in self.analyzer(query) if t in self.vocabulary and t != _EMPTY]
+        return self.term_scores(self.analyzer(query))
+
+    def term_scores(self, terms: Iterable[str]) -> np.ndarray:
+        """Scores for a query already turned into this index's terms (``analyzer`` of the query)."""
+        known = [t for t in terms if t in self.vocabulary and t != _EMPTY]
         if not known or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         return top_k(self.scores(query), k)
+
+    def search_terms(self, terms: Iterable[str], k: int = 10) -> list[tuple[int, float]]:
+        return top_k(self.term_scores(terms), k)
 
 
 def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
