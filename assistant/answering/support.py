@@ -37,7 +37,8 @@ _RARE_ATTRIBUTES = [
     (re.compile(r"점수|몇\s*점"), re.compile(r"\d+(?:\.\d+)?\s*점(?![검유차심수])")),
 ]
 _AMOUNT_QUESTION = re.compile(r"예산|사업비|제작비|비용|금액")
-_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:원|천원|만원|억|백만원)|\(단위\s*:?\s*(?:천|백만|억)?원\)")
+# an amount with its unit, or a unit stated once for a table: "(단위: 백만원)" above it, "예산(백만원)" as a column name
+_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:원|천원|만원|억|백만원)|\(\s*(?:단위\s*:?\s*)?(?:천|만|백만|억)?원\s*\)")
 _PERSON_QUESTION = re.compile(r"성함|이름|누구|누가")
 _TOP_ROLES = ("이사장", "부원장", "원장", "센터장", "사장", "위원장", "소장", "회장")
 _DAY_QUESTION = re.compile(r"며칠|몇\s*일|날짜|몇\s*월|정확한\s*날|언제")
