@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from assistant.ingest import Document, load_document, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own browser download needs the internet
+TIMEOUT_MS = 90_000  # browser tests: a safety limit for waits, not a speed requirement
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +115,38 @@ def server_url(corpus_index):
     # every test client is 127.0.0.1: the per-client limit would throttle the suite, so it is tested on its own server
     with running_server(corpus_index, env={"ASSISTANT_RATE_LIMIT_PER_MINUTE": "0"}) as (url, _):
         yield url
+
+
+# the browser the UI tests drive: one per module, a fresh context (its own session) per test
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (its own session) that may reach nothing but 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ko-KR")
+    outside: list[str] = []
+
+    def only_local(route):
+        if re.match(r"https?://127\.0\.0\.1[:/]", route.request.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+    assert not outside, f"the UI tried to load from outside the server: {outside}"

@@ -8,7 +8,8 @@ import re
 import httpx
 import pytest
 from api.upload_helpers import TOKEN, docx_bytes, editable_server, wait_for_build
-from ui.test_browser import ARTIFACTS, CHROMIUM, TIMEOUT_MS, assert_inert, cell_texts, open_tab
+from conftest import CHROMIUM
+from ui.test_browser import ARTIFACTS, assert_inert, cell_texts, open_tab
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (/usr/bin/chromium); `make system-deps`")
@@ -18,38 +19,6 @@ DOC_ID = "ui-drone-2025"
 TITLE = '한빛시 드론 <i>운영</i> 계획 <img src=x onerror="window.__xss=2">'
 FILE_NAME = "한빛 드론 <계획> & '시범'.docx"
 STORED_AS = "한빛_드론_계획_시범.docx"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser context that may reach nothing but 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ko-KR")
-    outside: list[str] = []
-
-    def only_local(route):
-        if re.match(r"https?://127\.0\.0\.1[:/]", route.request.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
-    assert not outside, f"the page tried to load from outside the server: {outside}"
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, running_server
+from conftest import CHROMIUM, ROOT, TIMEOUT_MS, running_server
 from ui.chat_page import ask_in_page
 
 from assistant.answering.sessions import CLARIFY
@@ -17,9 +17,7 @@ from assistant.facts.query import find_contacts, find_schedules
 from assistant.index import IndexStore
 from assistant.service import MAX_QUESTION_CHARS
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-TIMEOUT_MS = 90_000  # a safety limit for waits, not a speed requirement
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (/usr/bin/chromium); `make system-deps`")
@@ -35,38 +33,6 @@ def qa_item(item_id: str) -> dict:
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser context (its own session) that may reach nothing but 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ko-KR")
-    outside: list[str] = []
-
-    def only_local(route):
-        if re.match(r"https?://127\.0\.0\.1[:/]", route.request.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
-    assert not outside, f"the UI tried to load from outside the server: {outside}"
 
 
 def open_ui(page, url: str) -> None:
