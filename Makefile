@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test eval-gate index install install-dev system-deps clean
+.PHONY: run test eval-gate index install install-dev system-deps bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ system-deps:
 	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light redis-server >/dev/null; \
 		else echo "install the Debian packages nginx-light and redis-server (needs root)"; exit 1; fi; \
+	fi
+
+# The serving benchmarks' load generator (bench/load_serving.py): Debian's wrk, a C client cheap enough not to take
+# the servers' cores. Benchmarks only: make test does not need it.
+bench-deps: install-dev system-deps
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "install the Debian package wrk (needs root)"; exit 1; fi; \
 	fi
 
 index: install

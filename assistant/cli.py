@@ -450,6 +450,7 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
 
     from gunicorn.app.base import BaseApplication
 
+    _check_port_free(host, port)  # before the index is loaded: a taken port is said at once
     # before prometheus_client is first imported (by the app, below): each worker then counts in files of its own
     # in this folder and /metrics adds them up, whichever worker answers the scrape (assistant/api/metrics.py)
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -496,6 +497,11 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             for key, value in {"bind": [f"{host}:{port}"], "workers": workers, "worker_class": Worker,
                                "preload_app": True, "forwarded_allow_ips": "", "proxy_allow_ips": "",
+                               # each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads
+                               # new connections over them by address hash: on one shared socket the first worker
+                               # to wake accepted every keep-alive connection of a burst (measured: 16 of 16, two
+                               # workers as fast as one)
+                               "reuse_port": True,
                                "timeout": 120, "graceful_timeout": 20, "keepalive": 5,
                                "accesslog": None, "loglevel": "warning", "child_exit": child_exit}.items():
                 self.cfg.set(key, value)
@@ -511,6 +517,21 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
     console.print(f"serving the API on http://{host}:{port} with {workers} workers (API docs: "
                   f"http://{host}:{port}/docs)")
     Server().run()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Stop with a message when something listens on the port already. With SO_REUSEPORT the workers' bind would
+    succeed next to another server of the same user and share its traffic; a plain bind fails on any listener."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the workers: a TIME_WAIT is no listener
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            err.print(f"[red]cannot listen on {escape(host)}:{port}: {escape(exc.strerror or str(exc))}[/red]")
+            raise typer.Exit(1) from exc
 
 
 def _documents_for_eval(server) -> dict[str, str]:

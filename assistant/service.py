@@ -172,10 +172,12 @@ class Assistant:
         gc.freeze()
 
     def forget_questions(self) -> None:
-        """Empty the caches keyed by question (answers, query embeddings): for benchmarks and tests."""
+        """Empty the caches keyed by question (answers, query embeddings, Kiwi's analyses): for benchmarks and
+        tests."""
         index = self.index
         index.answers.clear()
         index.retriever.forget_queries()
+        AnalyzedText.forget()
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Ranked evidence: retrieval's top chunks reordered by the reader (a chunk is as good as its best unit

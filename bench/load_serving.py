@@ -9,8 +9,11 @@ here is 127.0.0.1: this measures the service, not the limiter):
     2w  `assistant serve --workers 2` (gunicorn)  state store: SQLite (a temporary file)
     2r  two `assistant serve --workers 1` replicas behind nginx (deploy/nginx.conf), state store: redis-server
 
-This script is the client, a separate process: asyncio + httpx, `concurrency` clients each POSTing /v1/ask in turn
-with the questions of eval/qa.jsonl, for `seconds` per point (bench/load_ask.py's loop). Per point: requests/s,
+The client is a separate process, `concurrency` clients each POSTing /v1/ask in turn with the questions of
+eval/qa.jsonl (a follow-up session per client), for `seconds` per point. --client wrk (the default): Debian's wrk
+(`make bench-deps`), one thread, bench/wrk_ask.lua; it costs ~0.1 ms of CPU a request. --client httpx: asyncio +
+httpx (bench/load_ask.py's loop), ~1 ms a request: on these 2 cores that client takes a third of the machine
+from the servers once answers come from the cache, so the set-ups are compared with wrk. Per point: requests/s,
 latency p50/p95/p99/max, errors, the CPU seconds the client itself used (it shares the machine's cores with the
 servers) and the servers' (all their processes: workers, nginx, redis). Per set-up: Rss and Pss of every server
 process from /proc/PID/smaps_rollup, idle (after one warm-up question) and after the load (Pss counts a page shared
@@ -25,6 +28,7 @@ import getpass
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -166,6 +170,36 @@ def memory_report(roots: dict[str, int]) -> dict:
             "total_pss_mb": round(sum(m["pss_mb"] for m in everything), 1)}
 
 
+def drive_wrk(url: str, questions: list[str], concurrency: int, seconds: float, folder: Path) -> dict:
+    """One point with wrk: its figures, in the shape of load_ask.drive's, and the CPU seconds wrk used."""
+    bodies = folder / "questions.jsonl"
+    bodies.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    with (folder / "wrk.out").open("w+") as out:
+        wrk = subprocess.Popen(["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "30s",
+                                "-s", str(ROOT / "bench" / "wrk_ask.lua"), url, "--", str(bodies), str(concurrency)],
+                               stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(wrk.pid, 0)
+        wrk.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    elapsed = time.perf_counter() - started
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    if wrk.returncode != 0 or not lines:
+        sys.exit(f"wrk failed ({wrk.returncode}): {text[-2000:]}")
+    figures = json.loads(lines[-1])
+    errors = {kind: n for kind, n in figures["errors"].items() if n}
+    duration = figures["duration_us"] / 1e6
+    ok = figures["requests"] - figures["errors"]["status"]
+    return {
+        "concurrency": concurrency, "seconds": round(duration, 1), "requests": figures["requests"], "ok": ok,
+        "errors": errors, "requests_per_s": round(ok / duration, 1),
+        **{f"p{p}_ms": round(figures[f"p{p}_us"] / 1000, 1) for p in (50, 95, 99)},
+        "max_ms": round(figures["max_us"] / 1000, 1),
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "client_wall_s": round(elapsed, 1),
+    }
+
+
 def run_setup(name: str, questions: list[str], args, folder: Path) -> dict:
     folder.mkdir()
     with ExitStack() as stack:
@@ -191,8 +225,13 @@ def run_setup(name: str, questions: list[str], args, folder: Path) -> dict:
         server_pids = [p for root in roots.values() for p in tree(root)]
         for concurrency in args.concurrency:
             client_cpu, server_cpu, (busy, total) = time.process_time(), cpu_seconds(server_pids), machine_cpu()
-            point = asyncio.run(drive(url, questions, concurrency, args.seconds, args.max_requests))
-            client_cpu, server_cpu = time.process_time() - client_cpu, cpu_seconds(server_pids) - server_cpu
+            if args.client == "wrk":
+                point = drive_wrk(url, questions, concurrency, args.seconds, folder)
+                client_cpu = point.pop("client_cpu_s")
+            else:
+                point = asyncio.run(drive(url, questions, concurrency, args.seconds, args.max_requests))
+                client_cpu = time.process_time() - client_cpu
+            server_cpu = cpu_seconds(server_pids) - server_cpu
             busy, total = machine_cpu()[0] - busy, machine_cpu()[1] - total
             # what else ran on the machine meanwhile (other jobs make the figures noisy: say how much)
             point["other_processes_cpu_s"] = round(max(busy - client_cpu - server_cpu, 0), 1)
@@ -242,16 +281,20 @@ def main() -> None:
     parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=list(SETUPS))
     parser.add_argument("--workers-store", choices=["sqlite", "redis", "memory"], default="sqlite",
                         help="the state store of the 1w and 2w set-ups (2r always uses redis)")
+    parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk",
+                        help="the load generator (see above); --max-requests applies to httpx only")
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--qa", type=Path, default=ROOT / "eval" / "qa.jsonl")
     parser.add_argument("--out", type=Path, help="also write the JSON results here")
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in args.qa.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: `make bench-deps` (Debian's wrk), or --client httpx")
     results = {}
     with tempfile.TemporaryDirectory(prefix="load-serving-") as tmp:
         for name in args.setups:
             results[name] = run_setup(name, questions, args, Path(tmp) / name)
-    report = {"cores": os.cpu_count(), "workers_store": args.workers_store, "seconds_per_point": args.seconds, "questions": len(questions), "results": results}
+    report = {"cores": os.cpu_count(), "client": args.client, "workers_store": args.workers_store, "seconds_per_point": args.seconds, "questions": len(questions), "results": results}
     if args.out:
         args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(summary(results))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kiwipiepy import Token
 
@@ -81,12 +82,27 @@ class AnalyzedText:
     def of(cls, text: str | AnalyzedText) -> AnalyzedText:
         if isinstance(text, AnalyzedText):
             return text
-        if not text.strip():
-            return cls(text, (), ())
-        tokens = tuple(tokenize(text))
-        normalized = _normalize(text)
-        # terms are read from the text with its phones joined; mostly that is the text itself
-        return cls(text, tokens, tuple(index_terms(tokens if normalized == text else tokenize(normalized))))
+        return _analyzed(text)
+
+    @classmethod
+    def forget(cls) -> None:
+        """Empty the cache of analysed texts (benchmarks of what a new question costs)."""
+        _analyzed.cache_clear()
+
+
+# Questions repeat (a messenger's example buttons, a retry, a common question), and a repeated one needs no Kiwi:
+# Kiwi was most of the CPU of a question answered from the answer cache. The value is frozen, so it is shared.
+ANALYZED_TEXTS = 4096
+
+
+@lru_cache(maxsize=ANALYZED_TEXTS)
+def _analyzed(text: str) -> AnalyzedText:
+    if not text.strip():
+        return AnalyzedText(text, (), ())
+    tokens = tuple(tokenize(text))
+    normalized = _normalize(text)
+    # terms are read from the text with its phones joined; mostly that is the text itself
+    return AnalyzedText(text, tokens, tuple(index_terms(tokens if normalized == text else tokenize(normalized))))
 
 
 def text_of(text: str | AnalyzedText) -> str:

@@ -3,7 +3,12 @@ BM25 first and switches to hybrid retrieval when the embeddings are done."""
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,7 +90,6 @@ def _cpu_ticks(pid: int) -> int:
 def test_several_workers_answer_every_question_as_one_process_does(corpus_index, tmp_path):
     """The same questions many times over: every answer 200 and the same as the in-process assistant's, from
     every worker (OpenMP and Kiwi after fork), and a follow-up answered by whichever worker gets it."""
-    import json
     from concurrent.futures import ThreadPoolExecutor
 
     from assistant.service import Assistant
@@ -124,8 +128,42 @@ def test_several_workers_answer_every_question_as_one_process_does(corpus_index,
         assert all("백주현" in a for a in follow_ups), follow_ups
         assert _children(process.pid) == workers  # no worker died and was replaced
 
+        # a burst of keep-alive connections (nginx's upstream pool, a messenger platform): each worker listens on
+        # a socket of its own and gets a share; on one shared socket the first to wake took all 16
+        ticks = {pid: _cpu_ticks(pid) for pid in workers}
+
+        host, port = url.removeprefix("http://").split(":")
+        connections = [http.client.HTTPConnection(host, int(port), timeout=120) for _ in range(16)]
+        for connection in connections:  # all opened at once, before any question
+            connection.connect()
+
+        def keep_asking(client_number: int) -> list[int]:
+            statuses = []
+            for i in range(40):  # every question on the same connection
+                body = json.dumps({"question": questions[(client_number + i) % len(questions)]})
+                connections[client_number].request("POST", "/v1/ask", body, {"Content-Type": "application/json"})
+                response = connections[client_number].getresponse()
+                response.read()
+                statuses.append(response.status)
+            return statuses
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = [s for batch in pool.map(keep_asking, range(16)) for s in batch]
+        for connection in connections:
+            connection.close()
+        assert statuses == [200] * len(statuses)
+        used = {pid: _cpu_ticks(pid) - ticks[pid] for pid in workers}
+        assert min(used.values()) >= 0.15 * sum(used.values()), used
+
+        # a second server on the same port is refused, not let in to share the traffic (SO_REUSEPORT would)
+        second = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--no-build", "--host", "127.0.0.1",
+                                 "--port", port, "--workers", "2"], env={**os.environ, **env,
+                                 "ASSISTANT_INDEX_DIR": str(corpus_index)}, cwd=ROOT, capture_output=True, text=True,
+                                timeout=120)
+        assert second.returncode == 1 and "cannot listen on 127.0.0.1:" + port in second.stdout + second.stderr
+
         # /metrics counts every worker's requests, whichever worker answers the scrape
-        asked = len(answers) + 2 * len(follow_ups)
+        asked = len(answers) + 2 * len(follow_ups) + len(statuses)
         for _ in range(4):
             with httpx.Client(base_url=url, timeout=60) as client:  # new connections: scrapes reach either worker
                 scraped = client.get("/metrics").text

@@ -33,6 +33,7 @@ class CountingKiwi:
 def kiwi(monkeypatch):
     counting = CountingKiwi(kiwi_module.get_kiwi())
     monkeypatch.setattr(kiwi_module, "get_kiwi", lambda: counting)
+    AnalyzedText.forget()  # texts read by earlier tests would be answered from the cache, without Kiwi
     return counting
 
 
@@ -46,6 +47,17 @@ def test_the_reading_is_what_kiwi_and_the_analyzer_give(text):
         [(t.form, t.tag, t.start, t.end) for t in tokenize(text)]
     assert list(analysed.terms) == analyze(text)  # phones with spaces are joined before the terms, as at ingest
     assert AnalyzedText.of(analysed) is analysed
+
+
+def test_a_text_read_before_is_read_from_the_cache(kiwi):
+    first = AnalyzedText.of("고양시정연구원 학술행사 담당자 전화번호 알려줘")
+    assert len(kiwi.calls) == 1
+    assert AnalyzedText.of("고양시정연구원 학술행사 담당자 전화번호 알려줘") is first and len(kiwi.calls) == 1
+    assert AnalyzedText.of("고양시정연구원 학술행사 담당자 연락처 알려줘") is not first and len(kiwi.calls) == 2
+    AnalyzedText.forget()
+    again = AnalyzedText.of(first.text)  # read anew, to the same reading
+    assert again is not first and len(kiwi.calls) == 3 and again.terms == first.terms
+    assert [(t.form, t.tag, t.start) for t in again.tokens] == [(t.form, t.tag, t.start) for t in first.tokens]
 
 
 def test_a_question_is_read_once(kiwi):
@@ -88,3 +100,13 @@ def test_answering_runs_kiwi_on_the_question_only_once(assistant, kiwi, question
     kiwi.calls.clear()
     assistant.ask(question)
     assert kiwi.calls == []  # asked again: the answer cache
+
+
+def test_a_question_asked_again_in_a_conversation_needs_no_kiwi(assistant, kiwi):
+    """In a session with an earlier turn the question is read to tell a follow-up; asked again (a messenger's
+    example button, a retry), that reading comes from the cache and the answer from the answer cache."""
+    assistant.ask("고양시정연구원 학술행사 담당자 알려줘", session_id="kiwi-again")
+    assistant.ask("대전 도시재생지원센터 처음 생긴게 언제야?", session_id="kiwi-again")
+    kiwi.calls.clear()
+    answer = assistant.ask("대전 도시재생지원센터 처음 생긴게 언제야?", session_id="kiwi-again")
+    assert kiwi.calls == [] and answer.timing_ms.get("cached") == 1.0
