@@ -292,3 +292,48 @@ def test_a_sqlite_store_opened_before_a_fork_works_in_the_child(tmp_path):
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.get_value("from") == "child"
+
+
+def test_a_sqlite_write_waits_for_a_short_lock_and_gives_up_on_a_stuck_one(tmp_path, monkeypatch):
+    """Another process holding the write lock: a write waits for it (in short steps, not SQLite's sleeps of up to
+    100 ms), and a lock held past the busy timeout is StoreUnavailable, not a wait without end."""
+    import sqlite3
+    import threading
+    import time
+
+    from assistant.state import sqlite as sqlite_module
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.2, lambda: other.execute("COMMIT")).start()
+    started = time.monotonic()
+    assert store.take_token("waited", 2.0, 1.0, now=1.0) == 0  # taken once the lock was let go
+    assert 0.19 < time.monotonic() - started < 0.3
+
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 300)
+    other.execute("BEGIN IMMEDIATE")  # and never let go
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="locked"):
+        store.set_value("stuck", "x")
+    assert 0.25 < time.monotonic() - started < 1.0
+    assert store.get_value("stuck") is None and store.get_session("nobody", now=1.0) is None  # reads go on (WAL)
+    other.execute("ROLLBACK")
+    store.set_value("stuck", "x")
+    assert store.get_value("stuck") == "x"
+    other.close()
+    store.close()
+
+
+def test_sqlite_connections_of_ended_threads_are_closed(tmp_path):
+    import threading
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    for i in range(20):  # threads that come and go, as a thread pool's may
+        thread = threading.Thread(target=store.set_value, args=(f"n{i}", "x"))
+        thread.start()
+        thread.join()
+    # each thread's new connection closed those of the threads ended before it: left, this one's and the last's
+    assert len(store._opened) <= 2
+    assert [store.get_value(f"n{i}") for i in range(20)] == ["x"] * 20
+    store.close()
