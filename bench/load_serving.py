@@ -170,14 +170,14 @@ def memory_report(roots: dict[str, int]) -> dict:
             "total_pss_mb": round(sum(m["pss_mb"] for m in everything), 1)}
 
 
-def drive_wrk(url: str, questions: list[str], concurrency: int, seconds: float, folder: Path) -> dict:
+def drive_wrk(url: str, questions: list[str], concurrency: int, seconds: float, folder: Path, new: bool = False) -> dict:
     """One point with wrk: its figures, in the shape of load_ask.drive's, and the CPU seconds wrk used."""
     bodies = folder / "questions.jsonl"
     bodies.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions) + "\n", encoding="utf-8")
     started = time.perf_counter()
     with (folder / "wrk.out").open("w+") as out:
         wrk = subprocess.Popen(["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "30s",
-                                "-s", str(ROOT / "bench" / "wrk_ask.lua"), url, "--", str(bodies), str(concurrency)],
+                                "-s", str(ROOT / "bench" / "wrk_ask.lua"), url, "--", str(bodies), str(concurrency), *(["new"] if new else [])],
                                stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(wrk.pid, 0)
         wrk.returncode = os.waitstatus_to_exitcode(status)
@@ -226,7 +226,7 @@ def run_setup(name: str, questions: list[str], args, folder: Path) -> dict:
         for concurrency in args.concurrency:
             client_cpu, server_cpu, (busy, total) = time.process_time(), cpu_seconds(server_pids), machine_cpu()
             if args.client == "wrk":
-                point = drive_wrk(url, questions, concurrency, args.seconds, folder)
+                point = drive_wrk(url, questions, concurrency, args.seconds, folder, new=args.new_questions)
                 client_cpu = point.pop("client_cpu_s")
             else:
                 point = asyncio.run(drive(url, questions, concurrency, args.seconds, args.max_requests))
@@ -283,18 +283,22 @@ def main() -> None:
                         help="the state store of the 1w and 2w set-ups (2r always uses redis)")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk",
                         help="the load generator (see above); --max-requests applies to httpx only")
+    parser.add_argument("--new-questions", action="store_true",
+                        help="wrk: every request a question not asked before (' #<n>' added), so no cache answers it")
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--qa", type=Path, default=ROOT / "eval" / "qa.jsonl")
     parser.add_argument("--out", type=Path, help="also write the JSON results here")
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in args.qa.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.new_questions and args.client != "wrk":
+        sys.exit("--new-questions needs --client wrk")
     if args.client == "wrk" and shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench-deps` (Debian's wrk), or --client httpx")
     results = {}
     with tempfile.TemporaryDirectory(prefix="load-serving-") as tmp:
         for name in args.setups:
             results[name] = run_setup(name, questions, args, Path(tmp) / name)
-    report = {"cores": os.cpu_count(), "client": args.client, "workers_store": args.workers_store, "seconds_per_point": args.seconds, "questions": len(questions), "results": results}
+    report = {"cores": os.cpu_count(), "client": args.client, "new_questions": args.new_questions, "workers_store": args.workers_store, "seconds_per_point": args.seconds, "questions": len(questions), "results": results}
     if args.out:
         args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(summary(results))

@@ -5,10 +5,12 @@ takes the write lock before reading, so a token bucket read-modify-write is atom
 never both take the last token). A lock held longer than the busy timeout (a stuck process, a file on a network
 share that does not lock) becomes ``StoreUnavailable`` rather than a wait without end.
 
-Each thread has a connection of its own, so a thread waiting for the write lock holds up no other thread's read,
-and a write lock that is taken is waited for here, in steps from 50 µs, not by SQLite's busy handler, which sleeps
-1, 2, 5, 10 ... 100 ms between tries: a write holds the lock for tens of microseconds, and under two workers'
-load those sleeps left a fifth of the CPU idle (bench/load_serving.py).
+Each thread has a connection of its own, so reads never wait for a write. The threads of one process write one at
+a time (a lock: they wait without spinning), and the one writing waits for the other processes' write lock here, in
+steps from 50 µs, not by SQLite's busy handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries: a write holds
+the lock for tens of microseconds, and under two workers' load those sleeps left a fifth of the CPU idle
+(bench/load_serving.py). Without the lock, 40 threads of one process retried against each other: one worker
+fell from 745 to 133 answers/s.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class SQLiteStore:
         self._opened: list[tuple[weakref.ref, sqlite3.Connection]] = []
         self._opened_pid = os.getpid()
         self._opened_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writing thread per process (see above)
         self._takes = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,16 +120,17 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             return db
 
-        db = self._retrying(begin)
-        try:
-            yield db
-            db.execute("COMMIT")  # in WAL mode a commit waits for no reader
-        except BaseException as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailable(f"the SQLite state store {self.url} failed: {exc}") from exc
-            raise
+        with self._write_lock:
+            db = self._retrying(begin)
+            try:
+                yield db
+                db.execute("COMMIT")  # in WAL mode a commit waits for no reader
+            except BaseException as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreUnavailable(f"the SQLite state store {self.url} failed: {exc}") from exc
+                raise
 
     def _read(self, sql: str, args: tuple) -> tuple | None:
         return self._retrying(lambda db: db.execute(sql, args).fetchone())
