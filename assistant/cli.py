@@ -477,7 +477,9 @@ def _serve_workers(settings, host: str, port: int, workers: int) -> None:
     if settings.ui:
         console.print("the web chat is off with --workers > 1 (Gradio keeps a browser session's queue in one "
                       "process); run --workers 1 replicas behind nginx with sticky routing for it (deploy/)")
-    settings = settings.model_copy(update={"ui": False})
+    # each worker computes as many answers at once as it has cores (unless set): more only contend for the GIL
+    settings = settings.model_copy(update={"ui": False, "answer_slots": settings.answer_slots
+                                           or max(1, (os.cpu_count() or 1) // workers)})
     loaded: dict = {}
 
     def preload() -> None:  # in a helper thread: see the docstring (OpenMP and fork)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     session_ttl_seconds: float = Field(1800.0, gt=0, description="a follow-up refers to a turn at most this old")
     sessions_per_client: int = Field(1000, ge=1, description="sessions one client keeps; its oldest go first")
     sessions_max: int = Field(100_000, ge=1, description="sessions kept in all (memory and SQLite stores)")
+    answer_slots: int = Field(0, ge=0, le=256, description=(
+        "answers one process computes at once (a cached answer needs no slot; the other questions wait their turn, "
+        "first come first served); 0: the process's share of the cores, cores / workers"))
     index_poll_seconds: float = Field(5.0, ge=0, description="how often a server checks whether another process "
                                                             "built a new index (0: never)")
     ui: bool = Field(True, description="serve the Gradio web chat at /")

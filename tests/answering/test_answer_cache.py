@@ -107,3 +107,40 @@ def test_a_reload_empties_the_cache(assistant):
     assert len(assistant.index.answers) == 0
     after = assistant.ask(question)
     assert "cached" not in after.timing_ms and same(before, after)
+
+
+def test_answers_are_computed_a_slot_at_a_time_and_cached_ones_need_none(corpus_index):
+    """ASSISTANT_ANSWER_SLOTS: at most that many answers computed at once, the others wait their turn (and say how
+    long in timing_ms); an answer from the cache takes no slot, so it is never held up by the questions computing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    one_slot = Assistant(Settings(index_dir=corpus_index, answer_slots=1))
+    assert one_slot.answer_slots == 1
+    assert Assistant(Settings(index_dir=corpus_index)).answer_slots >= 1  # 0: the cores
+    computing, most = 0, 0
+    lock = threading.Lock()
+    compute = one_slot._answer
+
+    def counted(*args, **kwargs):  # the real pipeline, with how many run at once counted
+        nonlocal computing, most
+        with lock:
+            computing += 1
+            most = max(most, computing)
+        try:
+            return compute(*args, **kwargs)
+        finally:
+            with lock:
+                computing -= 1
+
+    one_slot._answer = counted
+    questions = ["대전세종연구원 개원일이 언제야?", "고양시정연구원 학술행사 담당자 전화번호 알려줘",
+                 "대전 도시재생지원센터 처음 생긴게 언제야?", "고양시정연구원 학술행사 예산은?"]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(one_slot.ask, questions))
+    assert most == 1
+    assert any("queued" in a.timing_ms for a in answers)
+
+    with one_slot._computing:  # every slot taken: a cached answer still comes at once
+        cached = ThreadPoolExecutor(1).submit(one_slot.ask, questions[0]).result(timeout=10)
+    assert cached.timing_ms.get("cached") == 1.0 and "queued" not in cached.timing_ms
