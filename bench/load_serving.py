@@ -7,7 +7,8 @@ here is 127.0.0.1: this measures the service, not the limiter):
 
     1w  `assistant serve --workers 1`            state store: SQLite (a temporary file)
     2w  `assistant serve --workers 2` (gunicorn)  state store: SQLite (a temporary file)
-    2r  two `assistant serve --workers 1` replicas behind nginx (deploy/nginx.conf), state store: redis-server
+    2r  two `assistant serve --workers 1` replicas behind nginx (deploy/nginx.conf), state store: redis-server,
+        ASSISTANT_ANSWER_SLOTS=1 each (deploy/systemd/assistant.env)
 
 The client is a separate process, `concurrency` clients each POSTing /v1/ask in turn with the questions of
 eval/qa.jsonl (a follow-up session per client), for `seconds` per point. --client wrk (the default): Debian's wrk
@@ -214,7 +215,9 @@ def run_setup(name: str, questions: list[str], args, folder: Path) -> dict:
             roots = {"server": proc.pid}
         else:
             store, redis_proc = stack.enter_context(redis_server(folder))
-            replicas = [stack.enter_context(server(folder, {"ASSISTANT_STATE_STORE": store})) for _ in range(2)]
+            # two replicas share the 2 cores: one answer computed at a time each, as deploy/systemd/assistant.env says
+            replicas = [stack.enter_context(server(folder, {"ASSISTANT_STATE_STORE": store, "ASSISTANT_ANSWER_SLOTS": "1"}))
+                        for _ in range(2)]
             url, nginx_proc = stack.enter_context(nginx(folder / "nginx", [u for u, _ in replicas]))
             roots = {"replica-1": replicas[0][1].pid, "replica-2": replicas[1][1].pid, "nginx": nginx_proc.pid,
                      "redis": redis_proc.pid}
