@@ -323,3 +323,23 @@ def test_a_chat_body_that_is_not_json_is_refused_as_before(http):
     response = post_raw(http, "/v1/chat/completions", b'{"messages": [{"role": "user", "content": "a"}')
     assert response.status_code == 400, response.text
     assert strict_json(response)["error"]["code"] == "invalid_json"
+
+
+def test_role_keys_outside_the_messages_do_not_refuse_a_conversation(http):
+    """A flood of messages is refused before its JSON is parsed, by counting the keys spelled "role"; the text
+    "role" as a value and role keys in an ignored field (a tool's schema), below twice the cap, do not count
+    against a conversation within it."""
+    role = {"type": "string", "enum": ["role"]}  # a key and a value spelled "role"
+    schema = {"type": "object", "properties": {f"p{i}": {"type": "object", "properties": {"role": role}}
+                                               for i in range(400)}}
+    body = json.dumps({"messages": [{"role": "system", "content": '"role": ' * 9000},
+                                    {"role": "user", "content": "학술행사 담당자 전화번호 알려줘"}],
+                       "tools": [{"type": "function", "function": {"name": "f", "parameters": schema}}]}).encode()
+    assert len(body) > 64 * 1024 and body.count(b'"role"') > 2 * MAX_MESSAGES  # past the cheap count
+    response = post_raw(http, "/v1/chat/completions", body)
+    assert response.status_code == 200, response.text
+    assert strict_json(response)["choices"][0]["message"]["content"]
+    refused = post_raw(http, "/v1/chat/completions", many_messages_body())
+    assert refused.status_code == 400
+    assert strict_json(refused)["error"]["code"] == "too_many_messages"
+    assert strict_json(refused)["error"]["param"] == "messages"
